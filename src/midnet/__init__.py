@@ -1,0 +1,15 @@
+"""midnet: deblurring SEM images of material microstructures (MIDNet, Wang et al. 2024)."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "Deblurrer"]
+
+
+def __getattr__(name: str):  # lazy: importing midnet must not pull in torch-heavy modules
+    if name == "Deblurrer":
+        from midnet.inference.deblurrer import Deblurrer
+
+        return Deblurrer
+    raise AttributeError(name)
