@@ -13,7 +13,11 @@ import click
 from midnet import __version__
 
 #: subcommand name -> module under midnet.cli that defines `command`
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "data": "data",
+    "train": "train",
+    "evaluate": "evaluate",
+}
 
 
 class LazyGroup(click.Group):

@@ -1,5 +1,15 @@
 """Reading and writing microscope image files (TIFF, PNG, JPEG, BMP) with their metadata."""
 
-from midnet.io.images import ImageFile, from_float, read_image, to_float
+from midnet.io.images import (
+    SUFFIXES,
+    ImageFile,
+    atomic_write,
+    from_float,
+    image_format,
+    read_image,
+    to_float,
+    write_image,
+)
 
-__all__ = ["ImageFile", "read_image", "to_float", "from_float"]
+__all__ = ["SUFFIXES", "ImageFile", "atomic_write", "from_float", "image_format", "read_image",
+           "to_float", "write_image"]

@@ -1,40 +1,130 @@
-"""Minimal image reading (to be extended with metadata handling by the io work)."""
+"""Reading and writing microscope image files: pixels in their native dtype plus metadata.
+
+`read_image` returns an `ImageFile` whose `pages` are the image planes (one for PNG/JPEG/BMP,
+one per IFD for TIFF) and whose `metadata` holds everything `write_image` needs to write a
+restored copy that fits back into the user's workflow: same format, size, dtype, vendor tags,
+descriptions, resolution, palette, compression; see `midnet.io.tiff` and `midnet.io.raster`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+#: file suffixes `read_image` understands, by format
+SUFFIXES: dict[str, str] = {
+    ".tif": "tiff", ".tiff": "tiff", ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg",
+    ".bmp": "bmp",
+}
+
 
 @dataclass
 class ImageFile:
+    """One image file: ``array`` is the first page, ``pages`` all of them (multi-page TIFF)."""
+
     path: Path
     array: np.ndarray
     format: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    pages: list[np.ndarray] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.pages:
+            self.pages = [self.array]
 
     @property
     def dtype(self) -> np.dtype:
         return self.array.dtype
 
+    def with_pages(self, pages: Sequence[np.ndarray]) -> ImageFile:
+        """A copy holding new pixel ``pages`` (same count, shapes and dtypes) and this metadata."""
+        pages = list(pages)
+        if len(pages) != len(self.pages):
+            raise ValueError(f"{self.path}: expected {len(self.pages)} pages, got {len(pages)}")
+        for old, new in zip(self.pages, pages):
+            if old.shape != new.shape or old.dtype != new.dtype:
+                raise ValueError(f"{self.path}: page {old.shape} {old.dtype} replaced by "
+                                 f"{new.shape} {new.dtype}; shape and dtype must be kept")
+        return replace(self, array=pages[0], pages=pages)
+
+
+def image_format(path: str | Path) -> str:
+    """The format name for ``path``'s suffix, or a ValueError naming the supported ones."""
+    path = Path(path)
+    try:
+        return SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        raise ValueError(f"{path}: unsupported file type {path.suffix!r}; supported: "
+                         f"{', '.join(sorted(SUFFIXES))}") from None
+
 
 def read_image(path: str | Path) -> ImageFile:
+    """Read ``path`` (TIFF, PNG, JPEG, BMP) with its metadata; one-line ValueError if unreadable."""
+    from midnet.io import raster, sidecar, tiff
+
     path = Path(path)
-    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    fmt = image_format(path)
     try:
-        if suffix in (".tif", ".tiff"):
-            import tifffile
-
-            return ImageFile(path, tifffile.imread(path), "tiff")
-        from PIL import Image
-
-        with Image.open(path) as im:
-            return ImageFile(path, np.asarray(im), (im.format or suffix.lstrip(".")).lower())
+        image = tiff.read_tiff(path) if fmt == "tiff" else raster.read_raster(path, fmt)
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise ValueError(f"{path}: cannot read image ({exc}); check the file is a valid {fmt.upper()}") from exc
     except Exception as exc:  # noqa: BLE001 - any decoder failure is the same user error
-        raise ValueError(f"{path}: cannot read image ({exc}); check the file is a valid image") from exc
+        raise ValueError(f"{path}: cannot read image ({type(exc).__name__}: {exc}); "
+                         f"check the file is a valid {fmt.upper()}") from exc
+    found = sidecar.find_sidecar(path)
+    if found is not None:
+        image.metadata["sidecar"] = found
+        image.metadata["sidecar_text"] = sidecar.read_text(found)
+    return image
+
+
+def write_image(path: str | Path, image: ImageFile, *, note: str | None = None,
+                overwrite: bool = False) -> Path:
+    """Write ``image`` to ``path`` in ``image.format`` with its metadata, atomically.
+
+    ``note`` (tool, version, model) goes where it overwrites no vendor metadata: the TIFF
+    Software tag if empty else ProcessingSoftware, a PNG ``Software`` text chunk (else
+    ``midnet``), the JPEG EXIF Software (else ProcessingSoftware). BMP has no place for it.
+    """
+    from midnet.io import raster, tiff
+
+    path = Path(path)
+    if image_format(path) != image.format:
+        raise ValueError(f"{path}: output suffix does not match the input's format {image.format}")
+    if image.format == "tiff":
+        return atomic_write(path, lambda tmp: tiff.write_tiff(tmp, image, note), overwrite=overwrite)
+    return atomic_write(path, lambda tmp: raster.write_raster(tmp, image, note), overwrite=overwrite)
+
+
+def atomic_write(path: Path, writer: Callable[[Path], None], *, overwrite: bool = False) -> Path:
+    """Call ``writer(tmp)`` on a temporary file beside ``path``, then rename it onto ``path``.
+
+    A crash or a failing writer leaves no half-written output; an existing ``path`` is only
+    replaced when ``overwrite`` is true.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path}: output exists; pass --overwrite to replace it")
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
+    try:
+        writer(tmp)
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path}: output appeared while writing; pass --overwrite to replace it")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
 
 
 def to_float(array: np.ndarray) -> np.ndarray:
@@ -60,3 +150,22 @@ def from_float(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if np.issubdtype(dtype, np.floating):
         return x.astype(dtype)
     raise ValueError(f"unsupported image dtype {dtype}")
+
+
+def is_grey_ramp(palette: np.ndarray, *, min_fraction: float = 0.9) -> bool:
+    """True when a palette (N, 3) is a grey ramp: entry i is grey of level ~i, overlays allowed.
+
+    Zeiss writes 8-bit SEM images as palette TIFFs whose map is a grey ramp except a few entries
+    recoloured for annotation overlays; the raw index is then the grey level, and applying the
+    palette would paint the overlay colours into the data. ``min_fraction`` of the entries
+    must be grey and on the ramp (within 1 % of full scale).
+    """
+    palette = np.asarray(palette, dtype=np.float64)
+    n = palette.shape[0]
+    if n < 2 or palette.ndim != 2 or palette.shape[1] < 3:
+        return False
+    full = 65535.0 if palette.max() > 255 else 255.0
+    ramp = np.arange(n) * full / (n - 1)
+    grey = (np.ptp(palette[:, :3], axis=1) <= 0.01 * full)
+    on_ramp = np.abs(palette[:, 0] - ramp) <= 0.01 * full
+    return bool(np.mean(grey & on_ramp) >= min_fraction)

@@ -1,0 +1,74 @@
+"""Split pairs by source image, never by crop.
+
+The MIDNet crops overlap by half inside each source frame, so a random split of crops puts
+the same pixels in training and test. A group key taken from the file name keeps all crops
+of one frame on the same side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from midnet.data.pairs import ImagePair
+
+#: MIDNet names: `1-1_s009` -> group `1-1` (everything before `_s<digits>`)
+DEFAULT_GROUP_REGEX = r"^(.*?)_s\d+"
+
+
+def group_key(name: str, regex: str = DEFAULT_GROUP_REGEX) -> str:
+    """Group of a file stem: the regex's first capture group (or whole match); the stem if no match."""
+    m = re.search(regex, name)
+    if m is None:
+        return name
+    return m.group(1) if m.groups() else m.group(0)
+
+
+def split_pairs(pairs: Sequence[ImagePair], *, val_groups: Iterable[str] = (),
+                test_groups: Iterable[str] = (), regex: str = DEFAULT_GROUP_REGEX
+                ) -> dict[str, list[ImagePair]]:
+    """Assign pairs to train/val/test by group; unknown requested groups are an error."""
+    val, test = [str(g) for g in val_groups], [str(g) for g in test_groups]
+    overlap = set(val) & set(test)
+    if overlap:
+        raise ValueError(f"groups {sorted(overlap)} are in both val_groups and test_groups; pick one")
+    present = {group_key(p.name, regex) for p in pairs}
+    missing = (set(val) | set(test)) - present
+    if missing:
+        raise ValueError(f"groups {sorted(missing)} not found in the data; groups present: "
+                         f"{sorted(present)} (group regex {regex!r})")
+    out: dict[str, list[ImagePair]] = {"train": [], "val": [], "test": []}
+    for p in pairs:
+        g = group_key(p.name, regex)
+        out["val" if g in val else "test" if g in test else "train"].append(p)
+    if not out["train"]:
+        raise ValueError("no training pairs left after removing the val/test groups")
+    return out
+
+
+def write_split_json(split: dict[str, list[ImagePair]], path: str | Path, regex: str) -> None:
+    """Write the assignment (group and file names per subset) atomically as JSON."""
+    doc = {"group_regex": regex}
+    for subset, items in split.items():
+        doc[subset] = {"groups": sorted({group_key(p.name, regex) for p in items}),
+                       "pairs": [{"name": p.name, "input": str(p.input_path),
+                                  "target": str(p.target_path)} for p in items]}
+    atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write `text` to a temp file in the same folder, then rename over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,41 @@
+"""Built-in model names. Importing this module registers them.
+
+Costs at 1 channel, 256x256 input, are measured by ``benchmarks/model_costs.py``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from midnet.models.nafnet import MIDNet, NAFNet
+from midnet.models.registry import register
+
+_GOPRO = dict(middle_blk_num=1, enc_blk_nums=[1, 1, 1, 28], dec_blk_nums=[1, 1, 1, 1])
+_SIDD = dict(middle_blk_num=12, enc_blk_nums=[2, 2, 4, 8], dec_blk_nums=[2, 2, 2, 2])
+_SIZES = {
+    # name suffix: (kwargs, description)
+    "width32": (dict(width=32, **_GOPRO), "NAFNet GoPro width 32 (the paper's base network)"),
+    "width64": (dict(width=64, **_GOPRO), "NAFNet GoPro/REDS width 64"),
+    "sidd-width32": (dict(width=32, **_SIDD), "NAFNet SIDD width 32 (denoising layout)"),
+    "sidd-width64": (dict(width=64, **_SIDD), "NAFNet SIDD width 64 (denoising layout)"),
+    "compact": (dict(width=24, middle_blk_num=1, enc_blk_nums=[1, 1, 2, 6], dec_blk_nums=[1, 1, 1, 1]),
+                "CPU-sized: width 24, encoder [1,1,2,6]"),
+    "small": (dict(width=16, middle_blk_num=1, enc_blk_nums=[1, 1, 1, 4], dec_blk_nums=[1, 1, 1, 1]),
+              "CPU-sized: width 16, encoder [1,1,1,4]"),
+    "tiny": (dict(width=8, middle_blk_num=1, enc_blk_nums=[1, 1, 1, 1], dec_blk_nums=[1, 1, 1, 1]),
+             "for tests and smoke runs: width 8, one block per level"),
+}
+
+for suffix, (kwargs, desc) in _SIZES.items():
+    register(f"nafnet-{suffix}", NAFNet, defaults=dict(kwargs, drop_out_rate=0.0), description=desc, family="nafnet")
+    midnet_name = "midnet-paper" if suffix == "width32" else f"midnet-{suffix}"
+    register(midnet_name, MIDNet, defaults=dict(kwargs, drop_out_rate=0.0, gate_channels=1.0),
+             description=desc.replace("NAFNet", "MIDNet = NAFNet + attention gates,"), family="midnet")
+
+try:  # baseline architectures (HINet, Restormer, DMPHN) register themselves
+    import midnet.models.zoo_baselines  # noqa: F401
+except ModuleNotFoundError as exc:  # pragma: no cover - only while that module is absent
+    if exc.name != "midnet.models.zoo_baselines":
+        raise
+
+del partial

@@ -1,0 +1,113 @@
+"""The Lightning module: one deblurring network, the multi-term loss, the paper's optimiser.
+
+Adam(0.9, 0.999) with per-iteration cosine annealing from 1e-3 to 1e-7 (paper, section 4.1);
+validation runs on whole images with data-bar rows masked out of loss and metrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+
+from midnet import models
+from midnet.training.finetune import freeze_prefixes
+
+
+def _loss_from_config(cfg: dict[str, Any]) -> torch.nn.Module:
+    from midnet.losses import MultiLoss
+
+    kwargs = {k: v for k, v in cfg.items() if v is not None}
+    return MultiLoss(**kwargs)
+
+
+def _to_hwc(x: torch.Tensor) -> np.ndarray:
+    """(1, C, H, W) tensor -> (H, W) or (H, W, C) float32 array for the metrics."""
+    a = x[0].detach().float().cpu().numpy()
+    return a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
+
+
+def _metric_fns():  # TEMPORARY until midnet.metrics lands (contract: psnr/ssim with mask)
+    try:
+        from midnet.metrics import psnr, ssim
+        return psnr, ssim
+    except ImportError:
+        def psnr(a, b, *, data_range, mask=None):
+            d = (np.asarray(a, np.float64) - b) ** 2
+            d = d[mask] if mask is not None else d
+            return float(10 * np.log10(data_range**2 / max(d.mean(), 1e-12)))
+
+        def ssim(a, b, *, data_range, mask=None):
+            from skimage.metrics import structural_similarity
+            _, full = structural_similarity(a, b, data_range=data_range, full=True)
+            return float(full[mask].mean() if mask is not None else full.mean())
+        return psnr, ssim
+
+
+class DeblurModule(L.LightningModule):
+    """Wraps `midnet.models` networks; the attribute is `model` so checkpoints read as ``model.*``."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        m = config["model"]
+        self.model = models.create(m["name"], in_channels=int(m["in_channels"]),
+                                   checkpoint=m["checkpoint"], **(m["options"] or {}))
+        self.frozen = freeze_prefixes(self.model, m["freeze"] or [])
+        # model_name/model_config let `midnet.models.load_model` rebuild the net from a .ckpt
+        self.save_hyperparameters({"config": config, "model_name": m["name"],
+                                   "model_config": dict(self.model.midnet_config)})
+        self.config = config
+        self.loss_fn = _loss_from_config(config["loss"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    # ---- training -------------------------------------------------------------------------
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        pred = self.model(batch["input"])
+        total, terms = self.loss_fn(pred, batch["target"], batch["mask"])
+        bs = batch["input"].shape[0]
+        self.log("train/loss", total, prog_bar=True, batch_size=bs)
+        for name, value in terms.items():
+            self.log(f"train/{name}", value, prog_bar=True, batch_size=bs)
+        self.log("lr", self.optimizers().param_groups[0]["lr"], prog_bar=True, batch_size=bs)
+        return total
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        o, t = self.config["optim"], self.config["train"]
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        cls = torch.optim.AdamW if o["name"] == "adamw" else torch.optim.Adam
+        opt = cls(params, lr=float(o["lr"]), betas=tuple(o["betas"]), weight_decay=float(o["weight_decay"]))
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=int(t["max_steps"]),
+                                                           eta_min=float(o["min_lr"]))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step", "frequency": 1}}
+
+    # ---- validation -----------------------------------------------------------------------
+    def on_validation_epoch_start(self) -> None:
+        if self.config["model"]["tlc"]:
+            c = int(self.config["data"]["crop_size"])
+            models.enable_tlc(self.model, train_size=(c, c))
+
+    def on_validation_epoch_end(self) -> None:
+        if self.config["model"]["tlc"]:
+            models.disable_tlc(self.model)
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        psnr, ssim = _metric_fns()
+
+        x, y, mask = batch["input"], batch["target"], batch["mask"]
+        pred = self.model(x)
+        total, _ = self.loss_fn(pred, y, mask)
+        keep = mask[0, 0].detach().cpu().numpy() > 0.5
+        p, t, i = _to_hwc(pred.clamp(0, 1)), _to_hwc(y), _to_hwc(x)
+        values = {
+            "val/loss": float(total),
+            "val/psnr": psnr(p, t, data_range=1.0, mask=keep),
+            "val/ssim": ssim(p, t, data_range=1.0, mask=keep),
+            "val/psnr_input": psnr(i, t, data_range=1.0, mask=keep),
+            "val/ssim_input": ssim(i, t, data_range=1.0, mask=keep),
+        }
+        for key, value in values.items():
+            self.log(key, value, prog_bar=key in ("val/psnr",), batch_size=1, sync_dist=True)

@@ -1,0 +1,115 @@
+"""Run one training job: run folder, checks, Lightning Trainer, checkpoints, export.
+
+Run folder layout::
+
+    OUT/config.yaml           fully resolved config
+    OUT/split.json            which pairs (and source images) went to train/val/test
+    OUT/checkpoints/last.ckpt latest state (weights, optimiser, scheduler, step) for --resume
+    OUT/checkpoints/best.ckpt best validation PSNR
+    OUT/logs/csv/, OUT/logs/tensorboard/
+    OUT/best.safetensors      the best (or, without validation, last) weights for `midnet deblur`
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from midnet.data.splits import atomic_write_text, write_split_json
+from midnet.training.config import dump_config
+from midnet.training.datamodule import PairedDataModule, resolve_split
+from midnet.training.module import DeblurModule
+
+
+@dataclass
+class RunResult:
+    out: Path
+    last_checkpoint: Path | None
+    best_checkpoint: Path | None
+    exported: Path | None
+    metrics: dict[str, float]
+
+
+def _is_rank_zero() -> bool:
+    return int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0"))) == 0 and \
+        int(os.environ.get("NODE_RANK", "0")) == 0
+
+
+def prepare_run_folder(out: Path, *, resume: bool) -> Path | None:
+    """Refuse to write into an existing run unless resuming; return the checkpoint to resume."""
+    last = out / "checkpoints" / "last.ckpt"
+    if resume:
+        if not last.is_file():
+            raise FileNotFoundError(f"{last}: nothing to resume; start without --resume or give the "
+                                    f"--out folder of an earlier run")
+        return last
+    if out.exists() and any(out.iterdir()):
+        # DDP worker processes re-run the command after rank 0 created the folder
+        if not _is_rank_zero() and (out / "config.yaml").exists():
+            return None
+        raise FileExistsError(f"{out}: run folder exists and is not empty; use --resume to continue "
+                              f"it or choose another --out")
+    return None
+
+
+def train(config: dict[str, Any], out: str | Path, *, resume: bool = False,
+          callbacks: list[Callback] | None = None) -> RunResult:
+    """Train with `config` into run folder `out`; see module docstring for what it writes."""
+    out = Path(out)
+    ckpt_path = prepare_run_folder(out, resume=resume)
+    # every pair is checked here, before a model or a trainer exists
+    split = resolve_split(config["data"])
+    t = config["train"]
+    L.seed_everything(int(t["seed"]), workers=True, verbose=False)
+    if _is_rank_zero():
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "config.yaml", dump_config(config))
+        write_split_json(split, out / "split.json", config["data"]["group_regex"])
+
+    module = DeblurModule(config)
+    data = PairedDataModule(config, split)
+    has_val = len(data.val_store) > 0
+    ckdir = out / "checkpoints"
+    every = int(t["val_every"]) or int(t["max_steps"])
+    last_cb = ModelCheckpoint(dirpath=ckdir, filename="last", monitor=None, save_top_k=1,
+                              every_n_train_steps=every, save_on_train_epoch_end=True,
+                              enable_version_counter=False)
+    cbs: list[Callback] = [last_cb, LearningRateMonitor(logging_interval="step")]
+    best_cb = None
+    if has_val:
+        best_cb = ModelCheckpoint(dirpath=ckdir, filename="best", monitor="val/psnr", mode="max",
+                                  save_top_k=1, enable_version_counter=False, auto_insert_metric_name=False)
+        cbs.append(best_cb)
+    cbs.extend(callbacks or [])
+    loggers = [CSVLogger(out / "logs", name="csv"), TensorBoardLogger(out / "logs", name="tensorboard")]
+    trainer = L.Trainer(
+        accelerator=t["accelerator"], devices=t["devices"], num_nodes=int(t["num_nodes"]),
+        strategy=t["strategy"], precision=t["precision"], max_steps=int(t["max_steps"]), max_epochs=-1,
+        val_check_interval=every if has_val else None, check_val_every_n_epoch=None if has_val else 1,
+        limit_val_batches=1.0 if has_val else 0, num_sanity_val_steps=0,
+        log_every_n_steps=int(t["log_every"]), callbacks=cbs, logger=loggers,
+        gradient_clip_val=config["optim"]["grad_clip"], gradient_clip_algorithm="norm",
+        enable_progress_bar=bool(t["progress_bar"]), deterministic=bool(t["deterministic"]),
+        use_distributed_sampler=False, default_root_dir=out, enable_model_summary=False,
+    )
+    trainer.fit(module, datamodule=data, ckpt_path=str(ckpt_path) if ckpt_path else None)
+
+    last = ckdir / "last.ckpt"
+    best = Path(best_cb.best_model_path) if best_cb and best_cb.best_model_path else None
+    exported = None
+    if trainer.is_global_zero:
+        from midnet import models
+
+        source = best if best and best.is_file() else last
+        if source.is_file():
+            net = models.load_model(source)
+            exported = models.save_model(net, out / "best.safetensors", name=config["model"]["name"],
+                                         extra_metadata={"midnet_source_checkpoint": source.name})
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+    return RunResult(out, last if last.is_file() else None, best, exported, metrics)

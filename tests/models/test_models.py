@@ -1,0 +1,137 @@
+"""Registry, parameter counts, shapes, gates, checkpoints and channel adaptation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from midnet import models
+from midnet.models.attention_gate import AttentionGate
+from midnet.models.nafnet import MIDNet, NAFNet
+
+
+def n_params(m: torch.nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def test_paper_parameter_counts():
+    assert n_params(models.create("nafnet-width32", in_channels=3)) == 17_111_907
+    assert 17.28e6 <= n_params(models.create("midnet-paper", in_channels=3)) <= 17.30e6
+
+
+def test_registry_lists_required_names():
+    names = models.available()
+    for required in ("nafnet-width32", "nafnet-width64", "midnet-paper", "midnet-compact", "midnet-small", "midnet-tiny"):
+        assert required in names
+    with pytest.raises(KeyError, match="unknown model"):
+        models.create("no-such-net")
+    with pytest.raises(TypeError, match="no option"):
+        models.create("midnet-tiny", widht=3)
+
+
+@pytest.mark.parametrize("name", ["midnet-tiny", "nafnet-tiny"])
+def test_odd_sizes_keep_shape_under_inference_mode(name):
+    net = models.create(name).eval()
+    x = torch.rand(1, 1, 333, 517)
+    with torch.inference_mode():
+        y = net(x)
+    assert y.shape == x.shape and torch.isfinite(y).all()
+
+
+def test_fresh_model_is_identity_because_of_skip_init():
+    """beta = gamma = 0 and gates add gated skips of features that are then ignored? No:
+    only the residual blocks are identities; the whole net is not. Check the blocks."""
+    net = models.create("midnet-tiny")
+    block = net.encoders[0][0]
+    x = torch.randn(2, block.norm1.weight.numel(), 8, 8)
+    assert torch.equal(block(x), x)
+
+
+def test_attention_gate_matches_equations():
+    torch.manual_seed(0)
+    gate = AttentionGate(4, 4, 3)
+    xa, xb = torch.randn(2, 4, 5, 6), torch.randn(2, 4, 5, 6)
+    wa, ba = gate.W_a.weight[:, :, 0, 0], gate.W_a.bias
+    wb = gate.W_b.weight[:, :, 0, 0]
+    psi, bpsi = gate.psi.weight[0, :, 0, 0], gate.psi.bias
+    inner = torch.einsum("oc,nchw->nohw", wa, xa) + torch.einsum("oc,nchw->nohw", wb, xb) + ba.view(1, -1, 1, 1)
+    w_att = torch.einsum("c,nchw->nhw", psi, torch.relu(inner)).unsqueeze(1) + bpsi.view(1, 1, 1, 1)
+    expected = xa + torch.sigmoid(w_att) * xb
+    assert torch.allclose(gate(xa, xb), expected, atol=1e-6)
+
+
+def test_midnet_differs_from_nafnet_only_by_gates():
+    mid, naf = models.create("midnet-paper"), models.create("nafnet-width32")
+    extra = set(mid.state_dict()) - set(naf.state_dict())
+    assert extra and all(k.startswith("gates.") for k in extra)
+    assert set(naf.state_dict()) <= set(mid.state_dict())
+    assert len(mid.gates) == 4
+    assert [g.W_b.in_channels for g in mid.gates] == [256, 128, 64, 32]
+
+
+def test_nafnet_checkpoint_initialises_midnet_and_reports_gates(tmp_path):
+    naf = models.create("nafnet-tiny", in_channels=3)
+    path = tmp_path / "naf.pth"
+    torch.save({"params": naf.state_dict()}, path)
+    mid = models.create("midnet-tiny", in_channels=3, checkpoint=path)
+    report = mid.midnet_load_report
+    assert report.missing and all(k.startswith("gates.") for k in report.missing)
+    assert not report.unexpected
+    assert torch.equal(mid.state_dict()["encoders.0.0.conv1.weight"], naf.state_dict()["encoders.0.0.conv1.weight"])
+    with pytest.raises(ValueError, match="does not match"):
+        models.create("midnet-tiny", in_channels=3, checkpoint=path, strict=True)
+    with pytest.raises(ValueError, match="other shapes"):
+        models.create("midnet-small", in_channels=3, checkpoint=path)
+
+
+def test_rgb_checkpoint_into_grey_model_is_exact_on_grey_images(tmp_path):
+    torch.manual_seed(0)
+    rgb = models.create("nafnet-tiny", in_channels=3).eval()
+    with torch.no_grad():
+        for p in rgb.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    path = tmp_path / "rgb.pth"
+    torch.save({"params": rgb.state_dict()}, path)
+    grey = models.create("nafnet-tiny", in_channels=1, checkpoint=path).eval()
+    assert set(grey.midnet_load_report.adapted) == {"intro.weight", "ending.weight", "ending.bias"}
+    x = torch.rand(1, 1, 40, 40)
+    with torch.no_grad():
+        expected = rgb(x.repeat(1, 3, 1, 1)).mean(1, keepdim=True)
+        assert torch.allclose(grey(x), expected, atol=1e-5)
+
+
+def test_save_and_load_model_round_trip(tmp_path):
+    net = models.create("midnet-tiny", in_channels=1).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.01)
+    path = models.save_model(net, tmp_path / "m.safetensors")
+    back = models.load_model(path).eval()
+    assert isinstance(back, MIDNet) and back.midnet_name == "midnet-tiny"
+    x = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(net(x), back(x))
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_missing_and_corrupt_checkpoints_give_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.safetensors"):
+        models.load_model(tmp_path / "nope.safetensors")
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="bad.safetensors"):
+        models.load_model(bad)
+    with pytest.raises(FileNotFoundError, match="model name"):
+        models.load_model("midnet-tiniest")
+
+
+def test_gradients_reach_every_parameter():
+    net = models.create("midnet-tiny")
+    # move skip-init scales off zero so that every branch has a gradient path
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if name.endswith(("beta", "gamma")):
+                p.fill_(0.1)
+    net(torch.rand(2, 1, 32, 32)).abs().mean().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
+    assert isinstance(net, NAFNet)
