@@ -6,6 +6,8 @@ Never touches the real network: every download gets ``base_url`` of a local serv
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +96,9 @@ def test_second_run_downloads_nothing(server: LoopbackServer, tmp_path: Path) ->
     # A temp file left by a killed run must not survive (and must not count as data).
     stale = dest / "blur" / f".midnet-{GROUP}_s001.png.abc123.part"
     stale.write_bytes(b"half")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))  # two hours old: a dead run's
+    fresh = dest / "frames" / "blur" / ".midnet-1-1.png.def456.part"
+    fresh.write_bytes(b"in progress")  # may belong to a concurrent run: kept
 
     again = download(dest, base_url=server.url, groups=[GROUP], **FAST)
 
@@ -103,6 +108,7 @@ def test_second_run_downloads_nothing(server: LoopbackServer, tmp_path: Path) ->
     assert set(again.frames.values()) == {"kept"}
     assert frame.stat().st_mtime_ns == stamp
     assert not stale.exists()
+    assert fresh.exists()
 
 
 def test_corrupted_transfer_is_detected_and_fetched_again(

@@ -8,6 +8,7 @@ from _official_fixture import full_shapes, parameter_count_on_meta, read_case, s
 
 from midnet import models
 from midnet.models.dmphn import DMPHN124, load_official_dmphn
+from midnet.models.zoo_baselines import load_official_weights
 
 
 def _write_official_pkls(state: dict[str, torch.Tensor], folder) -> None:
@@ -30,8 +31,11 @@ def test_official_pkl_files_load_strictly_and_match_output(tmp_path):
     assert y.shape == t["output"].shape
     assert (y - t["output"]).abs().max().item() < 1e-4
     assert (t["output"] - t["input"]).abs().max().item() > 1e-2
-    # the prefixed state dict also loads directly
+    # the prefixed state dict also loads directly, and the registry model takes the folder
     DMPHN124(**config).load_state_dict(state, strict=True)
+    created = load_official_weights(models.create("dmphn-1-2-4", in_channels=3, width=4).eval(), tmp_path)
+    with torch.no_grad():
+        assert (created(t["input"]) - t["output"]).abs().max().item() < 1e-4
 
 
 def test_missing_official_file_is_named(tmp_path):

@@ -8,6 +8,7 @@ from _official_fixture import full_shapes, parameter_count_on_meta, read_case, s
 
 from midnet import models
 from midnet.models.hinet import HINet
+from midnet.models.zoo_baselines import load_official_weights
 
 
 def _ours(config: dict) -> HINet:
@@ -37,6 +38,13 @@ def test_official_pth_loads_through_create(tmp_path):
     net = models.create("hinet", in_channels=3, checkpoint=path, strict=True, **overrides).eval()
     with torch.no_grad():
         assert (net(t["input"]) - t["output"]).abs().max().item() < 1e-4
+    # our own loader (no channel adaptation, strict) gives the same network
+    again = load_official_weights(models.create("hinet", in_channels=3, **overrides).eval(), path)
+    with torch.no_grad():
+        assert torch.equal(again(t["input"]), net(t["input"]))
+    # a wrong configuration is refused, not silently half-loaded
+    with pytest.raises(RuntimeError):
+        load_official_weights(models.create("hinet", in_channels=3, **{**overrides, "hin_position_left": 0}), path)
 
 
 def test_gopro_config_has_official_names_and_shapes():
@@ -58,3 +66,15 @@ def test_grey_any_size_round_trips_shape(size):
     with torch.no_grad():
         y = net(x)
     assert y.shape == x.shape and torch.isfinite(y).all()
+
+
+def test_official_checkpoint_reader_errors_name_the_file(tmp_path):
+    from midnet.models.baseline_utils import load_official_checkpoint, unwrap_state_dict
+
+    with pytest.raises(FileNotFoundError, match="missing.pth"):
+        load_official_checkpoint(tmp_path / "missing.pth")
+    bad = tmp_path / "bad.pth"
+    torch.save({"params": {"epoch": 3}}, bad)
+    with pytest.raises(ValueError, match="bad.pth"):
+        load_official_checkpoint(bad)
+    assert list(unwrap_state_dict({"params_ema": {"module.w": torch.ones(1)}})) == ["w"]

@@ -78,8 +78,23 @@ def download_command(
     except (ValueError, OSError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(report.summary())
+    _note_env_override(report.dest)
     if not report.ok:
         raise SystemExit(1)
+
+
+def _note_env_override(dest: Path) -> None:
+    """Warn when $MIDNET_DATA points elsewhere: the other commands will not use this copy."""
+    import os
+
+    from midnet.datasets.paths import ENV_DATA
+
+    value = os.environ.get(ENV_DATA, "").strip()
+    if value and Path(value).expanduser().absolute() != Path(dest).absolute():
+        click.echo(
+            f"note: {ENV_DATA}={value} is set, so midnet commands use that folder, not {dest}",
+            err=True,
+        )
 
 
 @command.command("path")

@@ -14,9 +14,12 @@ from midnet import __version__
 
 #: subcommand name -> module under midnet.cli that defines `command`
 SUBCOMMANDS: dict[str, str] = {
+    "deblur": "deblur",
     "data": "data",
     "train": "train",
     "evaluate": "evaluate",
+    "demo": "demo",
+    "benchmark": "benchmark",
 }
 
 

@@ -47,8 +47,10 @@ DEFAULT_BASE_URL = (
 ENV_DATA_URL = "MIDNET_DATA_URL"
 
 _CHUNK = 1 << 16
-_TEMP_SUFFIX = ".part"
-_TEMP_PREFIX = ".midnet-"
+_TEMP_SUFFIX = _frames.TEMP_SUFFIX
+_TEMP_PREFIX = _frames.TEMP_PREFIX
+#: a temp file untouched for this long belongs to a dead run, not to a concurrent one
+_STALE_AFTER_S = 3600.0
 _LINE = re.compile(r"^([0-9a-f]{64})\s+\*?((blur|sharp)/((\d+-\d+)_s(\d{3})\.png))$")
 
 
@@ -211,8 +213,8 @@ def _fetch_once(url: str, target: Path, expected_sha256: str, timeout: float) ->
         request = urllib.request.Request(url, headers={"User-Agent": "midnet-data-download"})
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
-                length_header = response.headers.get("Content-Length")
-                expected_length = int(length_header) if length_header else None
+                length_header = response.headers.get("Content-Length", "")
+                expected_length = int(length_header) if length_header.isdigit() else None
                 while True:
                     chunk = response.read(_CHUNK)
                     if not chunk:
@@ -241,9 +243,10 @@ def _fetch_once(url: str, target: Path, expected_sha256: str, timeout: float) ->
         actual = digest.hexdigest()
         if actual != expected_sha256:
             raise TransferError(
-                f"SHA-256 mismatch ({received} bytes, got {actual[:12]}…, "
-                f"expected {expected_sha256[:12]}…)"
+                f"SHA-256 mismatch ({received} bytes, got {actual[:12]}..., "
+                f"expected {expected_sha256[:12]}...)"
             )
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; data files should read like any other
         os.replace(tmp, target)
     finally:
         if tmp.exists():
@@ -251,12 +254,21 @@ def _fetch_once(url: str, target: Path, expected_sha256: str, timeout: float) ->
 
 
 def _remove_stale_temp_files(dest: Path) -> None:
-    """Delete temp files that a killed earlier run left behind (only our own prefix)."""
-    for kind in _frames.KINDS:
-        folder = dest / kind
+    """Delete temp files that a killed earlier run left behind.
+
+    Only our own names (``.midnet-*.part``) and only ones untouched for an hour, so a
+    download running concurrently into the same folder keeps its files.
+    """
+    now = time.time()
+    folders = [dest / kind for kind in _frames.KINDS] + [dest / "frames" / k for k in _frames.KINDS]
+    for folder in folders:
         if folder.is_dir():
             for stale in folder.glob(f"{_TEMP_PREFIX}*{_TEMP_SUFFIX}"):
-                stale.unlink(missing_ok=True)
+                try:
+                    if now - stale.stat().st_mtime > _STALE_AFTER_S:
+                        stale.unlink()
+                except FileNotFoundError:
+                    pass
 
 
 def download(

@@ -29,6 +29,9 @@ CROPS_PER_FRAME = GRID_COLUMNS * GRID_ROWS
 FRAME_HEIGHT = STRIDE * (GRID_ROWS - 1) + CROP_SIZE  # 1024
 FRAME_WIDTH = STRIDE * (GRID_COLUMNS - 1) + CROP_SIZE  # 1280
 KINDS = ("blur", "sharp")
+#: name prefix/suffix of our temp files, so a later run can recognise and remove leftovers
+TEMP_PREFIX = ".midnet-"
+TEMP_SUFFIX = ".part"
 
 
 def crop_origin(index: int) -> tuple[int, int]:
@@ -130,10 +133,13 @@ def write_png_atomic(array: np.ndarray, path: str | Path) -> None:
     if array.dtype != np.uint8 or array.ndim != 2:
         raise ValueError(f"{path}: expected a 2-D uint8 frame, got {array.dtype} {array.shape}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             Image.fromarray(array).save(handle, format="PNG")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -57,18 +57,21 @@ class Deblurrer:
     """Restores images with ``model``, tile by tile, on ``device``.
 
     ``tile`` bounds memory (``None``/0: whole image at once); ``overlap`` defaults to
-    ``max(32, tile // 8)``; ``batch_size`` tiles go through the model together.
+    ``max(32, tile // 8)``; ``batch_size`` tiles go through the model together. ``tlc``
+    (True, or the training crop size in px; True means 256) switches on NAFNet's test-time
+    local converter: channel attention averages over a local window instead of the whole
+    input, which matches how the model was trained and makes tiles agree with each other.
     """
 
     def __init__(self, model: nn.Module, *, device: str | torch.device = "auto",
                  tile: int | None = 512, overlap: int | None = None, batch_size: int = 4,
-                 tlc: bool = False, model_name: str | None = None) -> None:
+                 tlc: bool | int = False, model_name: str | None = None) -> None:
         self.device = resolve_device(device)
         self.model = model.eval().to(self.device)
         if tlc:
             from midnet.models import enable_tlc
 
-            enable_tlc(self.model)
+            enable_tlc(self.model, 256 if tlc is True else int(tlc))
         self.tile = tile
         self.overlap = overlap
         self.batch_size = batch_size
@@ -78,7 +81,7 @@ class Deblurrer:
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path | None = None, *, device: str = "auto",
                         tile: int | None = 512, overlap: int | None = None, batch_size: int = 4,
-                        tlc: bool = False) -> Deblurrer:
+                        tlc: bool | int = False) -> Deblurrer:
         """Load a registry name, a checkpoint file, or (``None``) the bundled default model."""
         from midnet.models import load_model
 

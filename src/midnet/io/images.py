@@ -69,23 +69,28 @@ def read_image(path: str | Path) -> ImageFile:
     from midnet.io import raster, sidecar, tiff
 
     path = Path(path)
+    fmt = image_format(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    fmt = image_format(path)
     try:
         image = tiff.read_tiff(path) if fmt == "tiff" else raster.read_raster(path, fmt)
     except ValueError as exc:
         if str(exc).startswith(str(path)):
             raise
-        raise ValueError(f"{path}: cannot read image ({exc}); check the file is a valid {fmt.upper()}") from exc
+        raise ValueError(f"{path}: cannot read image ({_one_line(exc)}); "
+                         f"check the file is a valid {fmt.upper()}") from exc
     except Exception as exc:  # noqa: BLE001 - any decoder failure is the same user error
-        raise ValueError(f"{path}: cannot read image ({type(exc).__name__}: {exc}); "
+        raise ValueError(f"{path}: cannot read image ({type(exc).__name__}: {_one_line(exc)}); "
                          f"check the file is a valid {fmt.upper()}") from exc
     found = sidecar.find_sidecar(path)
     if found is not None:
         image.metadata["sidecar"] = found
         image.metadata["sidecar_text"] = sidecar.read_text(found)
     return image
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
 
 
 def write_image(path: str | Path, image: ImageFile, *, note: str | None = None,

@@ -29,6 +29,12 @@ def iter_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
         pos += 12 + length
 
 
+def without_pixels(data: bytes) -> bytes:
+    """The PNG's signature and chunks minus its pixel data (IDAT): what `splice_chunks` needs,
+    without holding a second copy of the image in memory."""
+    return SIGNATURE + b"".join(make_chunk(k, p) for k, p in iter_chunks(data) if k != b"IDAT")
+
+
 def make_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I4s", len(payload), kind) + payload + struct.pack(">I", zlib.crc32(kind + payload))
 

@@ -63,7 +63,7 @@ def read_raster(path: Path, fmt: str) -> ImageFile:
             metadata["subsampling"] = JpegImagePlugin.get_sampling(im)
         metadata["palette"] = palette
         if fmt == "png":
-            metadata["png_source"] = data
+            metadata["png_source"] = png_chunks.without_pixels(data)
             metadata["text"] = png_chunks.text_chunks(data)
     return ImageFile(path, np.ascontiguousarray(array), fmt, metadata)
 

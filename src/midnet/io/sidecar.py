@@ -61,4 +61,6 @@ def copy_sidecar(src_image: Path, dst_image: Path, *, overwrite: bool = False) -
     target = Path(dst_image).with_suffix(found.suffix)
     if target.exists() and target.resolve() == found.resolve():
         raise ValueError(f"{target}: sidecar copy would overwrite its source; choose another output folder")
+    if target.is_file() and target.read_bytes() == found.read_bytes():
+        return target  # already there (e.g. a.tif and a.png sharing a.txt)
     return atomic_write(target, lambda tmp: shutil.copyfile(found, tmp), overwrite=overwrite)

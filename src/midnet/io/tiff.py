@@ -56,7 +56,7 @@ def read_tiff(path: Path) -> ImageFile:
     page_meta: list[dict[str, Any]] = []
     with tifffile.TiffFile(path) as tif:
         if not tif.pages:
-            raise ValueError(f"{path}: TIFF has no image pages")
+            raise ValueError("no image pages; the file is truncated or not a TIFF")
         for index, page in enumerate(tif.pages):
             page = tif.pages[index]
             tags = page.tags

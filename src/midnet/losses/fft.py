@@ -32,10 +32,11 @@ an unnormalised DFT would make the L1 form 4× and the squared form 16× larger 
 at 64². (For a residual concentrated in one frequency, e.g. a constant offset, the L1 form
 still falls like 1/sqrt(H·W): no normalisation of an L1 spectrum avoids that.)
 
-Default ``"l1"``: with λ2 = 0.01 the squared form is ~1e-5 for typical residuals (a few grey
-levels), two to three orders below L_d, so it would barely act; the L1 form is of the size of
-L_d, keeps a non-vanishing gradient as residuals shrink (like L_d), and is the form most
-deblurring code uses. Note that code written with an *unnormalised* DFT (MIMO-UNet style) at
+Default ``"l1"``: for a trained model's residuals of a few grey levels (RMS 3/255 ≈ 0.012)
+the squared form is ~2e-4, so λ2·L_f ~ 2e-6 against L_d ~ 0.01: it would barely act, and its
+gradient vanishes as residuals shrink. The L1 form is of the order of L_d (on real blurry vs
+sharp SEM crops, L_f ≈ 0.024 for L_d ≈ 0.08-0.09, at 64² and 256² alike), keeps a
+non-vanishing gradient like L_d, and is the form most deblurring code uses. Note that code written with an *unnormalised* DFT (MIMO-UNet style) at
 256² crops gives L1 values 256× ours, so a λ2 from such code corresponds to 256·λ2 here. Which
 form and weight train best on SEM data is measured in the training ablation, not assumed.
 

@@ -29,23 +29,6 @@ def _to_hwc(x: torch.Tensor) -> np.ndarray:
     return a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
 
 
-def _metric_fns():  # TEMPORARY until midnet.metrics lands (contract: psnr/ssim with mask)
-    try:
-        from midnet.metrics import psnr, ssim
-        return psnr, ssim
-    except ImportError:
-        def psnr(a, b, *, data_range, mask=None):
-            d = (np.asarray(a, np.float64) - b) ** 2
-            d = d[mask] if mask is not None else d
-            return float(10 * np.log10(data_range**2 / max(d.mean(), 1e-12)))
-
-        def ssim(a, b, *, data_range, mask=None):
-            from skimage.metrics import structural_similarity
-            _, full = structural_similarity(a, b, data_range=data_range, full=True)
-            return float(full[mask].mean() if mask is not None else full.mean())
-        return psnr, ssim
-
-
 class DeblurModule(L.LightningModule):
     """Wraps `midnet.models` networks; the attribute is `model` so checkpoints read as ``model.*``."""
 
@@ -95,7 +78,7 @@ class DeblurModule(L.LightningModule):
             models.disable_tlc(self.model)
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        psnr, ssim = _metric_fns()
+        from midnet.metrics import psnr, ssim
 
         x, y, mask = batch["input"], batch["target"], batch["mask"]
         pred = self.model(x)

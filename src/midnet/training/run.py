@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
-from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from midnet.data.splits import atomic_write_text, write_split_json
@@ -37,8 +37,11 @@ class RunResult:
 
 
 def _is_rank_zero() -> bool:
-    return int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0"))) == 0 and \
-        int(os.environ.get("NODE_RANK", "0")) == 0
+    """True in the first process of a run (plain, Lightning-launched, torchrun or SLURM)."""
+    for var in ("RANK", "SLURM_PROCID", "LOCAL_RANK", "NODE_RANK"):
+        if int(os.environ.get(var, "0") or 0) != 0:
+            return False
+    return True
 
 
 def prepare_run_folder(out: Path, *, resume: bool) -> Path | None:
@@ -49,10 +52,9 @@ def prepare_run_folder(out: Path, *, resume: bool) -> Path | None:
             raise FileNotFoundError(f"{last}: nothing to resume; start without --resume or give the "
                                     f"--out folder of an earlier run")
         return last
+    if not _is_rank_zero():  # other processes start while (or after) rank 0 sets the folder up
+        return None
     if out.exists() and any(out.iterdir()):
-        # DDP worker processes re-run the command after rank 0 created the folder
-        if not _is_rank_zero() and (out / "config.yaml").exists():
-            return None
         raise FileExistsError(f"{out}: run folder exists and is not empty; use --resume to continue "
                               f"it or choose another --out")
     return None
@@ -76,11 +78,11 @@ def train(config: dict[str, Any], out: str | Path, *, resume: bool = False,
     data = PairedDataModule(config, split)
     has_val = len(data.val_store) > 0
     ckdir = out / "checkpoints"
-    every = int(t["val_every"]) or int(t["max_steps"])
+    every = min(int(t["val_every"]) or int(t["max_steps"]), int(t["max_steps"]))
     last_cb = ModelCheckpoint(dirpath=ckdir, filename="last", monitor=None, save_top_k=1,
                               every_n_train_steps=every, save_on_train_epoch_end=True,
                               enable_version_counter=False)
-    cbs: list[Callback] = [last_cb, LearningRateMonitor(logging_interval="step")]
+    cbs: list[Callback] = [last_cb]
     best_cb = None
     if has_val:
         best_cb = ModelCheckpoint(dirpath=ckdir, filename="best", monitor="val/psnr", mode="max",

@@ -1,0 +1,33 @@
+# Two entry points (see README): `make demo` restores a real SEM frame with the bundled model,
+# `make test` runs the test suite. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED_DATA := $(abspath ../shared/data/midnet-sem)
+ifneq ($(wildcard $(SHARED_DATA)/blur),)
+export MIDNET_DATA ?= $(SHARED_DATA)
+endif
+
+.PHONY: setup demo test bench clean
+
+$(BIN)/midnet: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, pinned to the CPU build available here; the package accepts torch>=2.2
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(BIN)/midnet
+
+setup: $(BIN)/midnet
+
+demo: setup
+	$(BIN)/midnet demo --out demo-output
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python benchmarks/model_costs.py
+
+clean:
+	rm -rf $(VENV) demo-output

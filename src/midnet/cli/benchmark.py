@@ -1,0 +1,92 @@
+"""`midnet benchmark`: regenerate the paper's Tables 1-3 on a paired data set and a training budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _split_list(values: tuple[str, ...]) -> list[str]:
+    """``("a,b", "c")`` -> ``["a", "b", "c"]``: lists may be given comma-separated or repeated."""
+    return [v.strip() for text in values for v in text.split(",") if v.strip()]
+
+
+def _pretrained(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for text in values:
+        name, sep, path = text.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise click.BadParameter(f"{text!r}: give NAME=PATH, e.g. hinet=HINet-GoPro.pth", param_hint="--pretrained")
+        out[name.strip()] = path.strip()
+    return out
+
+
+@click.command("benchmark")
+@click.option("--data", "data_root", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Paired data: a folder with blur/ and sharp/ (the published layout's frames/ is used "
+                   "when present). Default: data.root of the config, else $MIDNET_DATA / the download cache.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Results folder (tables, plot, configuration, training runs).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Benchmark YAML (configs/benchmark-cpu.yaml, configs/benchmark-paper.yaml). "
+                   "Default: the built-in CPU-scale settings.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value, e.g. --set 'data.test_groups=[7-1]' (repeatable).")
+@click.option("--budget-steps", type=click.IntRange(min=1), help="Training iterations for every network.")
+@click.option("--crop", type=click.IntRange(min=8), help="Training crop size for every network.")
+@click.option("--batch", type=click.IntRange(min=1), help="Training batch size for every network.")
+@click.option("--models", multiple=True, help="Table 2 networks (registry names, comma-separated or repeated).")
+@click.option("--pretrained", multiple=True, metavar="NAME=PATH",
+              help="Official checkpoint for Table 1, e.g. restormer=motion_deblurring.pth (repeatable).")
+@click.option("--tables", default=None, help="Which tables, e.g. 1,2,3 (default: the config's).")
+@click.option("--overwrite", is_flag=True, help="Regenerate an existing results folder (retrains its runs).")
+@click.option("--resume", is_flag=True, help="Reuse the finished (or continue the interrupted) training runs "
+                                             "of an existing results folder.")
+def command(data_root: Path | None, out: Path, config_path: Path | None, overrides: tuple[str, ...],
+            budget_steps: int | None, crop: int | None, batch: int | None, models: tuple[str, ...],
+            pretrained: tuple[str, ...], tables: str | None, overwrite: bool, resume: bool) -> None:
+    """Train every network with the same budget and score all methods on held-out source images.
+
+    Writes table1/2/3 as Markdown and CSV, psnr_vs_macs.png, summary.md, per_image.csv and the
+    resolved config.yaml into --out. Official checkpoints are never downloaded: pass them with
+    --pretrained; the ones the paper used but you did not give are listed.
+    """
+    from midnet.benchmark import load_benchmark_config, run_benchmark
+
+    if overwrite and resume:
+        raise click.UsageError("--overwrite retrains everything and --resume reuses runs; pick one")
+    sets = list(overrides)
+    if budget_steps:
+        sets.append(f"budget.max_steps={budget_steps}")
+    if crop:
+        sets.append(f"budget.crop_size={crop}")
+    if batch:
+        sets.append(f"budget.batch_size={batch}")
+    if tables:
+        sets.append(f"tables=[{tables}]")
+    try:
+        cfg = load_benchmark_config(config_path, sets, check=False)
+        if models:
+            cfg["table2"]["models"] = _split_list(models)
+        if pretrained:
+            cfg["table1"]["pretrained"] = {**(cfg["table1"]["pretrained"] or {}), **_pretrained(pretrained)}
+        if data_root is not None:
+            cfg["data"]["root"] = str(data_root)
+        if cfg["data"]["root"] is None:
+            from midnet.datasets import data_root as published_root
+
+            cfg["data"]["root"] = str(published_root())
+        from midnet.benchmark.config import validate
+
+        cfg = validate(cfg)
+        result = run_benchmark(cfg, out, overwrite=overwrite, resume=resume,
+                               log=lambda msg: click.echo(msg, err=True))
+    except (ValueError, FileNotFoundError, FileExistsError, KeyError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from None
+    for name, table in result.tables.items():
+        click.echo(table.markdown())
+    if result.missing_pretrained and 1 in cfg["tables"]:
+        click.echo(f"Table 1: official checkpoints not given: {', '.join(result.missing_pretrained)} "
+                   f"(pass --pretrained NAME=PATH; nothing is downloaded)", err=True)
+    click.echo(f"results in {out}", err=True)

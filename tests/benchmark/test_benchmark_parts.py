@@ -1,0 +1,188 @@
+"""The benchmark's parts: configuration checks, one training config per row, scoring, tables,
+loading official checkpoints. Fast: no training here (the end-to-end run is in tests/cli)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from midnet.benchmark import load_benchmark_config
+from midnet.benchmark.report import Column, Table
+from midnet.benchmark.runner import load_pretrained, split_groups
+from midnet.benchmark.scoring import EvalImage, above_bar, load_test_images, score_image
+from midnet.benchmark.training_runs import training_config
+from midnet.data import list_pairs
+from midnet.data.synthetic import write_synthetic_pairs
+from midnet.metrics import psnr, rows_mask, ssim
+
+
+@pytest.fixture(scope="module")
+def pairs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 source images (1-1 .. 4-1) x 2 crops of 40x40 with a 6-row data bar."""
+    return write_synthetic_pairs(tmp_path_factory.mktemp("bench_pairs"), groups=4, per_group=2,
+                                 size=(40, 40), databar_rows=6)
+
+
+def _cfg(root: Path, *extra: str) -> dict:
+    return load_benchmark_config(None, [f"data.root={root}", "data.train_groups=[1-1, 2-1]",
+                                        "data.test_groups=[4-1]", *extra])
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+def test_defaults_are_cpu_scale_and_valid(pairs_root: Path) -> None:
+    cfg = _cfg(pairs_root)
+    assert cfg["tables"] == [1, 2, 3]
+    assert set(cfg["table3"]["variants"]) == {"L1", "L1+edge", "L1+FFT", "L1+edge+FFT"}
+    assert [m["name"] for m in cfg["table2"]["models"]] == ["midnet-small", "nafnet-small"]
+
+
+@pytest.mark.parametrize("override, message", [
+    ("budgett.max_steps=3", "unknown benchmark config key"),
+    ("budget.max_steps=0", "budget.max_steps"),
+    ("table2.models=[no-such-net]", "unknown model 'no-such-net'"),
+    ("data.test_groups=[1-1]", "both test groups and train/val groups"),
+    ("tables=[4]", "tables must list"),
+    ("training.optim.lrr=1", "unknown config key"),
+    ("table2.classical=[median]", "unknown method 'median'"),
+    ("table3.variants={L1: {l2_weight: 1}}", "table3.variants.L1"),
+])
+def test_bad_config_is_one_clear_error(pairs_root: Path, override: str, message: str) -> None:
+    with pytest.raises((ValueError, KeyError), match=message):
+        _cfg(pairs_root, override)
+
+
+def test_config_file_merges_over_defaults(tmp_path: Path, pairs_root: Path) -> None:
+    path = tmp_path / "b.yaml"
+    path.write_text("budget: {max_steps: 7}\ntable2: {models: [midnet-tiny, {name: nafnet-tiny, label: naf}]}\n")
+    cfg = load_benchmark_config(path, [f"data.root={pairs_root}"])
+    assert cfg["budget"]["max_steps"] == 7 and cfg["budget"]["crop_size"] == 128
+    assert [m["label"] for m in cfg["table2"]["models"]] == ["midnet-tiny", "naf"]
+
+
+# -- split and training configuration --------------------------------------------------------------
+
+def test_split_keeps_unlisted_groups_out_of_training(pairs_root: Path) -> None:
+    cfg = _cfg(pairs_root)
+    split, excluded = split_groups(cfg["data"], pairs_root / "blur", pairs_root / "sharp")
+    assert {p.name[:3] for p in split["train"]} == {"1-1", "2-1"}
+    assert {p.name[:3] for p in split["test"]} == {"4-1"}
+    assert excluded == ["3-1", "4-1"]     # 3-1 is neither trained on nor tested
+
+
+def test_every_row_gets_the_same_budget_and_split(pairs_root: Path) -> None:
+    cfg = _cfg(pairs_root, "budget.max_steps=5", "budget.crop_size=32", "budget.batch_size=3")
+    kwargs = dict(input_dir=pairs_root / "blur", target_dir=pairs_root / "sharp", excluded_groups=["3-1", "4-1"])
+    a = training_config(cfg, cfg["table2"]["models"][0], label="a", **kwargs)
+    b = training_config(cfg, {"name": "nafnet-tiny", "options": {}, "training": {"optim": {"lr": 5e-4}}},
+                        label="b", loss={"edge_weight": 0.0}, **kwargs)
+    for c in (a, b):
+        assert (c["train"]["max_steps"], c["data"]["crop_size"], c["data"]["batch_size"]) == (5, 32, 3)
+        assert c["data"]["test_groups"] == ["3-1", "4-1"] and c["model"]["in_channels"] == 1
+    assert b["optim"]["lr"] == 5e-4 and b["loss"]["edge_weight"] == 0.0 and a["loss"]["edge_weight"] == 0.05
+
+
+# -- scoring ---------------------------------------------------------------------------------------
+
+def test_blurry_score_equals_a_direct_computation(pairs_root: Path) -> None:
+    pairs = [p for p in list_pairs(pairs_root / "blur", pairs_root / "sharp") if p.name.startswith("4-1")]
+    images = load_test_images(pairs, "auto")
+    assert [im.databar_rows for im in images] == [6, 6]
+    for pair, im in zip(pairs, images):
+        x, y = (np.asarray(Image.open(p)) for p in (pair.input_path, pair.target_path))
+        keep = rows_mask(x.shape, slice(34, 40))
+        got = score_image(im.blurry, im, "blurry")
+        assert got.psnr == pytest.approx(psnr(x, y, data_range=255, mask=keep), abs=1e-12)
+        assert got.ssim == pytest.approx(ssim(x, y, data_range=255, mask=keep), abs=1e-12)
+
+
+def test_restoration_leaves_the_data_bar_alone() -> None:
+    image = EvalImage("a", np.full((10, 6), 0.5, np.float32), np.zeros((10, 6), np.uint8), 3)
+    out = above_bar(lambda x: np.zeros_like(x), image)
+    assert np.all(out[:7] == 0) and np.all(out[7:] == 0.5)
+
+
+def test_real_frames_bar_is_the_documented_rows(sem_data: Path) -> None:
+    """On a published frame the detected bar is rows 960..1023 (SOURCE.md), so the scored
+    blurry PSNR equals the metric with `rows_mask`'s default."""
+    frames = sem_data / "frames"
+    pairs = [p for p in list_pairs(frames / "blur", frames / "sharp", check=False) if p.name == "7-1"]
+    (im,) = load_test_images(pairs, "auto")
+    assert im.databar_rows == 64
+    x, y = (np.asarray(Image.open(p).convert("L")) for p in (pairs[0].input_path, pairs[0].target_path))
+    expected = psnr(x, y, data_range=255, mask=rows_mask(x.shape))
+    assert score_image(im.blurry, im, "blurry").psnr == pytest.approx(expected, abs=1e-9)
+
+
+# -- tables ----------------------------------------------------------------------------------------
+
+def test_table_markdown_and_csv() -> None:
+    table = Table("t", "T", [Column("method", "Method"), Column("psnr", "PSNR", "{:.2f}")],
+                  rows=[{"method": "a", "psnr": 21.456}, {"method": "b, c", "psnr": None},
+                        {"method": "d", "psnr": math.nan}], notes=["note"])
+    md = table.markdown().splitlines()
+    assert md[2] == "| Method | PSNR |" and md[4] == "| a | 21.46 |" and md[5] == "| b, c | – |"
+    assert md[6] == "| d | – |" and md[-1] == "- note"
+    assert table.csv().splitlines() == ["method,psnr", "a,21.456", '"b, c",', "d,nan"]
+
+
+# -- official checkpoints --------------------------------------------------------------------------
+
+def test_official_nafnet_file_runs_on_grey_like_the_adapted_model(tmp_path: Path) -> None:
+    """A 3-channel official-format .pth ({'params': ...}) on a grey image gives what the
+    registry's exact 3 -> 1 channel adaptation gives."""
+    from midnet import models
+    from midnet.benchmark.scoring import network_restorer
+
+    torch.manual_seed(0)
+    official = models.create("nafnet-tiny", in_channels=3)
+    path = tmp_path / "NAFNet-tiny.pth"
+    torch.save({"params": official.state_dict()}, path)
+    model = load_pretrained("nafnet-tiny", path)
+    grey = np.random.default_rng(0).random((32, 40)).astype(np.float32)
+    ours = network_restorer(model)(grey)
+    adapted = models.create("nafnet-tiny", in_channels=1, checkpoint=path)
+    assert adapted.midnet_config["in_channels"] == 1 and model.midnet_config["in_channels"] == 3
+    np.testing.assert_allclose(ours, network_restorer(adapted)(grey), atol=1e-5)
+    assert np.ptp(ours) > 0.1   # not a trivially constant output
+
+
+def test_official_dmphn_folder_loads_strictly(tmp_path: Path) -> None:
+    from midnet import models
+
+    torch.manual_seed(0)
+    source = models.create("dmphn-1-2-4", in_channels=3)
+    folder = tmp_path / "DMPHN_1_2_4"
+    folder.mkdir()
+    for name, module in source.named_children():
+        torch.save(module.state_dict(), folder / f"{name}.pkl")
+    model = load_pretrained("dmphn-1-2-4", folder)
+    for key, value in source.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value)
+
+
+def test_missing_checkpoint_names_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="--pretrained hinet=PATH"):
+        load_pretrained("hinet", tmp_path / "nope.pth")
+
+
+@pytest.mark.parametrize("name", ["benchmark-cpu.yaml", "benchmark-paper.yaml"])
+def test_shipped_configs_load(name: str, pairs_root: Path) -> None:
+    path = Path(__file__).resolve().parents[2] / "configs" / name
+    cfg = load_benchmark_config(path, [f"data.root={pairs_root}"])
+    assert cfg["data"]["test_groups"] == ["7-1"] and len(cfg["table3"]["variants"]) == 4
+    assert {m["name"] for m in cfg["table2"]["models"]} >= {"hinet", "restormer", "dmphn-1-2-4"}
+
+
+def test_a_bad_row_fails_before_any_training(pairs_root: Path, tmp_path: Path) -> None:
+    from midnet.benchmark import run_benchmark
+
+    cfg = _cfg(pairs_root, "table2.models=[midnet-tiny, {name: nafnet-tiny, training: {optim: {lrr: 1}}}]")
+    with pytest.raises(ValueError, match="model 'nafnet-tiny'.*lrr"):
+        run_benchmark(cfg, tmp_path / "out", log=lambda _: None)
+    assert not (tmp_path / "out").exists()
