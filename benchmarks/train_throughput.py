@@ -27,6 +27,9 @@ from midnet.training import load_config
 from midnet.training.module import DeblurModule
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+#: the training configs (configs/ also holds other tools' files)
+TRAINING_CONFIGS = ["cpu-small", "midnet-paper", "nafnet-width32", "ablation-l1", "ablation-l1-edge",
+                    "ablation-l1-fft", "ablation-all"]
 
 
 def make_step(name: str, root: Path, crop: int, batch: int):
@@ -56,7 +59,7 @@ def make_step(name: str, root: Path, crop: int, batch: int):
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--configs", nargs="*", default=None, help="config names (default: all in configs/)")
+    ap.add_argument("--configs", nargs="*", default=None, help="config names (default: all training configs)")
     ap.add_argument("--baseline", default="cpu-small")
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--batch", type=int, default=4)
@@ -65,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    names = args.configs or sorted(p.stem for p in CONFIGS.glob("*.yaml"))
+    names = list(args.configs or TRAINING_CONFIGS)
     if args.baseline not in names:
         names.insert(0, args.baseline)
     with tempfile.TemporaryDirectory() as tmp:

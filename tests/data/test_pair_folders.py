@@ -49,3 +49,10 @@ def test_every_bad_pair_is_listed_in_one_error(tmp_path: Path) -> None:
 def test_missing_folders_are_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="blur/"):
         find_pair_folders(tmp_path)
+
+
+def test_two_files_with_one_name_are_ambiguous(tmp_path: Path) -> None:
+    write_synthetic_pairs(tmp_path, groups=1, per_group=1, size=(8, 8))
+    tifffile.imwrite(tmp_path / "blur" / "1-1_s001.tif", np.zeros((8, 8), np.uint8))
+    with pytest.raises(PairValidationError, match="1-1_s001.tif: same name as 1-1_s001.png"):
+        list_pairs(tmp_path / "blur", tmp_path / "sharp")

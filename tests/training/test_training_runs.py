@@ -71,6 +71,9 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path: Path, tiny_config: 
     with pytest.raises((KeyboardInterrupt, SystemExit)):
         train(cfg, tmp_path / "killed", callbacks=[_Crash(3)])
     assert set(_train_losses(tmp_path / "killed")) == {0, 1, 2}
+    longer = {**cfg, "train": {**cfg["train"], "max_steps": 9}}
+    with pytest.raises(ValueError, match="max_steps=6"):
+        train(longer, tmp_path / "killed", resume=True)
     train(cfg, tmp_path / "killed", resume=True)
     full, resumed = _train_losses(tmp_path / "full"), _train_losses(tmp_path / "killed")
     assert sorted(full) == sorted(resumed) == list(range(6))

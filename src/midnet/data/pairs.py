@@ -51,9 +51,17 @@ def find_pair_folders(root: str | Path) -> tuple[Path, Path]:
     raise FileNotFoundError(f"{root}: no paired sub-folders found; expected one of {names}")
 
 
-def _images_by_stem(folder: Path) -> dict[str, Path]:
-    return {p.stem: p for p in sorted(folder.iterdir())
-            if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")}
+def _images_by_stem(folder: Path, problems: list[str]) -> dict[str, Path]:
+    """Image files by stem; two files with one stem (a.png, a.tif) are ambiguous and reported."""
+    found: dict[str, Path] = {}
+    for p in sorted(folder.iterdir()):
+        if not (p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")):
+            continue
+        if p.stem in found:
+            problems.append(f"{p}: same name as {found[p.stem].name}; keep one file per image name")
+            continue
+        found[p.stem] = p
+    return found
 
 
 def _image_size(path: Path) -> tuple[int, int]:
@@ -75,8 +83,8 @@ def list_pairs(input_dir: str | Path, target_dir: str | Path, *, check: bool = T
     for folder in (input_dir, target_dir):
         if not folder.is_dir():
             raise FileNotFoundError(f"{folder}: folder not found; check the path")
-    inputs, targets = _images_by_stem(input_dir), _images_by_stem(target_dir)
     problems: list[str] = []
+    inputs, targets = _images_by_stem(input_dir, problems), _images_by_stem(target_dir, problems)
     for stem in sorted(set(inputs) - set(targets)):
         problems.append(f"{inputs[stem]}: no partner in {target_dir}")
     for stem in sorted(set(targets) - set(inputs)):

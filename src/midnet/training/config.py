@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
         "max_steps": 200_000,
         "seed": 10,
         "val_every": 2000,        # validate every N iterations (0: only at the end)
+        "val_at_start": False,    # also validate the initial weights (step 0) as a reference
         "log_every": 50,
         "accelerator": "auto",    # cpu | gpu | auto (passed to Lightning)
         "devices": 1,

@@ -60,11 +60,26 @@ def prepare_run_folder(out: Path, *, resume: bool) -> Path | None:
     return None
 
 
+def check_resume_compatible(ckpt: Path, config: dict[str, Any]) -> None:
+    """The cosine schedule's length is part of the saved state: a resumed run keeps max_steps."""
+    import torch
+
+    saved = torch.load(ckpt, map_location="cpu", weights_only=False).get("hyper_parameters", {})
+    old = (saved.get("config") or {}).get("train", {}).get("max_steps")
+    new = int(config["train"]["max_steps"])
+    if old is not None and int(old) != new:
+        raise ValueError(f"{ckpt}: this run was started with max_steps={old}, not {new}; resume with "
+                         f"--max-steps {old}, or start a new run from it with "
+                         f"--set model.checkpoint={ckpt} to train longer")
+
+
 def train(config: dict[str, Any], out: str | Path, *, resume: bool = False,
           callbacks: list[Callback] | None = None) -> RunResult:
     """Train with `config` into run folder `out`; see module docstring for what it writes."""
     out = Path(out)
     ckpt_path = prepare_run_folder(out, resume=resume)
+    if ckpt_path is not None:
+        check_resume_compatible(ckpt_path, config)
     # every pair is checked here, before a model or a trainer exists
     split = resolve_split(config["data"])
     t = config["train"]
@@ -100,6 +115,8 @@ def train(config: dict[str, Any], out: str | Path, *, resume: bool = False,
         enable_progress_bar=bool(t["progress_bar"]), deterministic=bool(t["deterministic"]),
         use_distributed_sampler=False, default_root_dir=out, enable_model_summary=False,
     )
+    if has_val and t["val_at_start"] and ckpt_path is None:
+        trainer.validate(module, datamodule=data, verbose=False)
     trainer.fit(module, datamodule=data, ckpt_path=str(ckpt_path) if ckpt_path else None)
 
     last = ckdir / "last.ckpt"
