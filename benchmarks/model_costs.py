@@ -31,7 +31,7 @@ def main() -> None:
         del net
     base = next((r for r in rows if r["model"] == "nafnet-width32"), rows[0])
     print(f"input 1x{args.channels}x{args.size}x{args.size}; ratios against {base['model']}")
-    print(f"| model | parameters | GMACs | MACs ratio |\n|---|---:|---:|---:|")
+    print("| model | parameters | GMACs | MACs ratio |\n|---|---:|---:|---:|")
     for r in rows:
         print(f"| {r['model']} | {r['params']:,} | {r['gmacs']:.2f} | {r['gmacs'] / base['gmacs']:.3f} |")
     if args.json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from midnet.data import PairStore, detect_databar_rows, list_pairs, resolve_databar_rows, valid_mask

@@ -10,13 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from midnet.data.splits import atomic_write_text
+from midnet.io.atomic import atomic_write_bytes, atomic_write_text
 
 
 @dataclass
@@ -68,18 +66,6 @@ def _cell(value: Any, fmt: str) -> str:
         return fmt.format(value)
     except (ValueError, TypeError):
         return str(value)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def plot_psnr_vs_macs(rows: list[dict[str, Any]], path: Path, *, title: str, macs_size: int) -> Path:

@@ -34,7 +34,7 @@ from midnet.benchmark.scoring import (Score, EvalImage, load_test_images, mean_s
                                       network_timings, resolve_device, score_method, seconds_per_megapixel)
 from midnet.benchmark.training_runs import RunCache, training_config
 from midnet.data import find_pair_folders, group_key, list_pairs, split_pairs
-from midnet.data.splits import atomic_write_text
+from midnet.io.atomic import atomic_write_text
 
 Log = Callable[[str], None]
 

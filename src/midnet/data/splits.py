@@ -8,13 +8,12 @@ of one frame on the same side.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from midnet.data.pairs import ImagePair
+from midnet.io.atomic import atomic_write_text
 
 #: MIDNet names: `1-1_s009` -> group `1-1` (everything before `_s<digits>`)
 DEFAULT_GROUP_REGEX = r"^(.*?)_s\d+"
@@ -58,17 +57,3 @@ def write_split_json(split: dict[str, list[ImagePair]], path: str | Path, regex:
                        "pairs": [{"name": p.name, "input": str(p.input_path),
                                   "target": str(p.target_path)} for p in items]}
     atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write `text` to a temp file in the same folder, then rename over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -8,14 +8,13 @@ data bar's text differs between the blurry and sharp captures.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from midnet.io import read_image
+from midnet.io.atomic import atomic_write
 
 #: rows 960..1023 of a published 1280x1024 frame are the microscope's data bar
 FRAME_IMAGE_ROWS = 960
@@ -106,7 +105,8 @@ def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.
     y, x, s = _inset_box(sharp)
     titles = [f"blurry  {result.psnr_blurry:.2f} dB / {result.ssim_blurry:.3f}",
               f"restored  {result.psnr_restored:.2f} dB / {result.ssim_restored:.3f}", "sharp (reference)"]
-    fig, axes = plt.subplots(2, 3, figsize=(15, 9.6), gridspec_kw={"height_ratios": [1024 / 1280, 1]})
+    fig, axes = plt.subplots(2, 3, figsize=(15, 10), gridspec_kw={"height_ratios": [1024 / 1280, 1]},
+                             layout="constrained")
     for col, (img, title) in enumerate(zip((blurry, restored, sharp), titles)):
         ax = axes[0, col]
         ax.imshow(img, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
@@ -122,15 +122,7 @@ def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.
         f"PSNR / SSIM on the image area (rows 0..{result.image_rows - 1}, 8-bit); the data bar is passed through.",
         fontsize=11,
     )
-    fig.tight_layout()
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"), overwrite=True)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path

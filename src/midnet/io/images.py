@@ -8,14 +8,14 @@ descriptions, resolution, palette, compression; see `midnet.io.tiff` and `midnet
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from midnet.io.atomic import atomic_write
 
 #: file suffixes `read_image` understands, by format
 SUFFIXES: dict[str, str] = {
@@ -109,27 +109,6 @@ def write_image(path: str | Path, image: ImageFile, *, note: str | None = None,
     if image.format == "tiff":
         return atomic_write(path, lambda tmp: tiff.write_tiff(tmp, image, note), overwrite=overwrite)
     return atomic_write(path, lambda tmp: raster.write_raster(tmp, image, note), overwrite=overwrite)
-
-
-def atomic_write(path: Path, writer: Callable[[Path], None], *, overwrite: bool = False) -> Path:
-    """Call ``writer(tmp)`` on a temporary file beside ``path``, then rename it onto ``path``.
-
-    A crash or a failing writer leaves no half-written output; an existing ``path`` is only
-    replaced when ``overwrite`` is true.
-    """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path}: output exists; pass --overwrite to replace it")
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
-    try:
-        writer(tmp)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path}: output appeared while writing; pass --overwrite to replace it")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 def to_float(array: np.ndarray) -> np.ndarray:

@@ -8,9 +8,7 @@ their own with Lightning, and ship safetensors (safe to load: no pickle).
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,6 +207,7 @@ def save_weights(model: nn.Module, path: str | Path, *, name: str | None = None,
     from safetensors.torch import save_file
 
     from midnet import __version__
+    from midnet.io.atomic import atomic_write
 
     path = Path(path)
     name = name or getattr(model, "midnet_name", None)
@@ -218,13 +217,4 @@ def save_weights(model: nn.Module, path: str | Path, *, name: str | None = None,
     meta = {"midnet_arch": name, "midnet_config": json.dumps(config), "midnet_version": __version__}
     meta.update(extra_metadata or {})
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=meta), overwrite=True)

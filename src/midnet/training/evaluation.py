@@ -11,8 +11,6 @@ import csv
 import io
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import torch
 from torch import nn
 
 from midnet.data import list_pairs, resolve_databar_rows, to_model_channels
-from midnet.data.splits import atomic_write_text
+from midnet.io.atomic import atomic_write_bytes, atomic_write_text
 from midnet.io import read_image
 
 RESULT_FILES = ("results.csv", "results.json")
@@ -75,10 +73,7 @@ def _write_png(array: np.ndarray, path: Path) -> None:
 
     buf = io.BytesIO()
     Image.fromarray(array).save(buf, format="PNG")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(buf.getvalue())
-    os.replace(tmp, path)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def _mean(values: list[float]) -> float:

@@ -21,7 +21,8 @@ import lightning as L
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from midnet.data.splits import atomic_write_text, write_split_json
+from midnet.data.splits import write_split_json
+from midnet.io.atomic import atomic_write_text
 from midnet.training.config import dump_config
 from midnet.training.datamodule import PairedDataModule, resolve_split
 from midnet.training.module import DeblurModule

@@ -1,0 +1,38 @@
+"""The bundled default model: loads offline, restores any array, and beats the blurry input
+and the best classical baseline on the held-out published frame 7-1 (image area)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from midnet import Deblurrer
+from midnet.inference import default_model_path
+
+
+def test_bundled_weights_ship_with_the_package_and_load_offline():
+    path = default_model_path()
+    assert path.is_file() and path.stat().st_size < 20 * 1024 * 1024
+    d = Deblurrer.from_pretrained(device="cpu")
+    out = d(np.full((70, 90), 128, np.uint8))
+    assert out.shape == (70, 90) and out.dtype == np.uint8
+
+
+def test_demo_beats_blurry_input_and_fitted_wiener(sem_data, tmp_path, monkeypatch):
+    from midnet.baselines.classical import Wiener
+    from midnet.inference.demo import FRAME_IMAGE_ROWS, run_demo, score_image_area
+    from midnet.io import read_image, to_float
+    from midnet.metrics import quantize
+
+    monkeypatch.setenv("MIDNET_DATA", str(sem_data))
+    result = run_demo(tmp_path, device="cpu")
+    assert (tmp_path / "7-1_comparison.png").stat().st_size > 10_000
+    blurry = read_image(sem_data / "frames" / "blur" / "7-1.png").array
+    sharp = read_image(sem_data / "frames" / "sharp" / "7-1.png").array
+    assert result.psnr_blurry == pytest.approx(score_image_area(blurry, sharp)[0])
+    # Wiener with the parameters fitted on frames 1-6 (benchmarks/classical_baselines.py)
+    wiener = quantize(Wiener(params={"sigma": 5.65685, "balance": 1000.0})(to_float(blurry[:FRAME_IMAGE_ROWS])))
+    psnr_wiener, ssim_wiener = score_image_area(wiener, sharp)
+    assert result.psnr_restored > result.psnr_blurry + 0.5
+    assert result.psnr_restored > psnr_wiener
+    assert result.ssim_restored > ssim_wiener
