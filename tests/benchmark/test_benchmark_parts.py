@@ -186,3 +186,18 @@ def test_a_bad_row_fails_before_any_training(pairs_root: Path, tmp_path: Path) -
     with pytest.raises(ValueError, match="model 'nafnet-tiny'.*lrr"):
         run_benchmark(cfg, tmp_path / "out", log=lambda _: None)
     assert not (tmp_path / "out").exists()
+
+
+def test_overwrite_removes_tables_of_an_earlier_invocation(tmp_path):
+    """`--overwrite --tables 2` must not leave an older table3 beside the new table2."""
+    from midnet.benchmark.runner import prepare_out
+
+    out = tmp_path / "results"
+    out.mkdir()
+    for name in ("table3.md", "table3.csv", "summary.md"):
+        (out / name).write_text("old")
+    (out / "notes.txt").write_text("the user's own file")
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        prepare_out(out, overwrite=False, resume=False)
+    prepare_out(out, overwrite=True, resume=False)
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]

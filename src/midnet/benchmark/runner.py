@@ -92,6 +92,10 @@ def prepare_out(out: Path, *, overwrite: bool, resume: bool) -> None:
         raise FileExistsError(f"{out}: results folder exists and is not empty; pass --overwrite to regenerate it, "
                               f"--resume to reuse its finished training runs, or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
+    if overwrite:  # results of an earlier invocation must not sit beside the new ones
+        for pattern in ("table*.md", "table*.csv", "summary.md", "per_image.csv", "psnr_vs_macs.png"):
+            for stale in out.glob(pattern):
+                stale.unlink()
 
 
 # -- model loading ------------------------------------------------------------------------------
