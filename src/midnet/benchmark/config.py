@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from midnet.data.splits import DEFAULT_GROUP_REGEX
-from midnet.training.config import parse_override
+from midnet.training.config import compose_config
 
 #: the official checkpoints the paper's Table 1 applies (registry names)
 PAPER_PRETRAINED = ("restormer", "dmphn-1-2-4", "hinet", "nafnet-width32")
@@ -176,18 +176,8 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
 def load_benchmark_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
                           *, check: bool = True) -> dict[str, Any]:
     """Defaults <- YAML file <- ``key=value`` overrides, validated."""
-    cfg = copy.deepcopy(DEFAULTS)
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: benchmark config not found; see configs/benchmark-*.yaml")
-        with path.open(encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh) or {}
-        if not isinstance(doc, dict):
-            raise ValueError(f"{path}: a benchmark config must be a YAML mapping")
-        cfg = _merge(cfg, doc)
-    for text in overrides:
-        cfg = _merge(cfg, parse_override(text))
+    cfg = compose_config(DEFAULTS, path, overrides, merge=_merge, what="benchmark config",
+                         hint="see configs/benchmark-*.yaml")
     return validate(cfg) if check else cfg
 
 

@@ -134,21 +134,29 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
     return cfg
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
-                *, check: bool = True) -> dict[str, Any]:
-    """Defaults <- YAML file <- overrides, validated."""
-    cfg = copy.deepcopy(DEFAULTS)
+def compose_config(defaults: dict[str, Any], path: str | Path | None, overrides: list[str] | tuple[str, ...], *,
+                   merge=deep_merge, what: str = "config file",
+                   hint: str = "see configs/ for examples") -> dict[str, Any]:
+    """Defaults <- YAML file <- ``key=value`` overrides (not validated): shared by every config kind."""
+    cfg = copy.deepcopy(defaults)
     if path is not None:
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: config file not found; see configs/ for examples")
+            raise FileNotFoundError(f"{path}: {what} not found; {hint}")
         with path.open(encoding="utf-8") as fh:
             doc = yaml.safe_load(fh) or {}
         if not isinstance(doc, dict):
-            raise ValueError(f"{path}: a config file must be a YAML mapping")
-        cfg = deep_merge(cfg, doc)
+            raise ValueError(f"{path}: a {what} must be a YAML mapping")
+        cfg = merge(cfg, doc)
     for text in overrides:
-        cfg = deep_merge(cfg, parse_override(text))
+        cfg = merge(cfg, parse_override(text))
+    return cfg
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
+                *, check: bool = True) -> dict[str, Any]:
+    """Defaults <- YAML file <- overrides, validated."""
+    cfg = compose_config(DEFAULTS, path, overrides)
     return validate(cfg) if check else cfg
 
 
