@@ -38,9 +38,8 @@ def test_odd_sizes_keep_shape_under_inference_mode(name):
     assert y.shape == x.shape and torch.isfinite(y).all()
 
 
-def test_fresh_model_is_identity_because_of_skip_init():
-    """beta = gamma = 0 and gates add gated skips of features that are then ignored? No:
-    only the residual blocks are identities; the whole net is not. Check the blocks."""
+def test_fresh_blocks_are_identities_because_of_skip_init():
+    """beta = gamma = 0 at initialisation: every NAFBlock starts as the identity (skip-init)."""
     net = models.create("midnet-tiny")
     block = net.encoders[0][0]
     x = torch.randn(2, block.norm1.weight.numel(), 8, 8)
