@@ -5,8 +5,6 @@ Costs at 1 channel, 256x256 input, are measured by ``benchmarks/model_costs.py``
 
 from __future__ import annotations
 
-from functools import partial
-
 from midnet.models.nafnet import MIDNet, NAFNet
 from midnet.models.registry import register
 
@@ -37,5 +35,3 @@ try:  # baseline architectures (HINet, Restormer, DMPHN) register themselves
 except ModuleNotFoundError as exc:  # pragma: no cover - only while that module is absent
     if exc.name != "midnet.models.zoo_baselines":
         raise
-
-del partial
