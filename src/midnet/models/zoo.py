@@ -30,8 +30,5 @@ for suffix, (kwargs, desc) in _SIZES.items():
     register(midnet_name, MIDNet, defaults=dict(kwargs, drop_out_rate=0.0, gate_channels=1.0),
              description=desc.replace("NAFNet", "MIDNet = NAFNet + attention gates,"), family="midnet")
 
-try:  # baseline architectures (HINet, Restormer, DMPHN) register themselves
-    import midnet.models.zoo_baselines  # noqa: F401
-except ModuleNotFoundError as exc:  # pragma: no cover - only while that module is absent
-    if exc.name != "midnet.models.zoo_baselines":
-        raise
+# baseline architectures (HINet, Restormer, DMPHN) register themselves on import
+import midnet.models.zoo_baselines  # noqa: E402,F401
