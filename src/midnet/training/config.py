@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from midnet.data.defocus import DefocusRanges
 from midnet.data.splits import DEFAULT_GROUP_REGEX
 
 DEFAULTS: dict[str, Any] = {
@@ -39,6 +40,19 @@ DEFAULTS: dict[str, Any] = {
         "cache": True,            # keep decoded pairs in memory
         "val_max_images": None,   # validate on at most this many images (None: all)
     },
+    # synthetic defocus of sharp images (midnet.data.defocus), mixed with the real pairs above
+    "synthetic": {
+        "corpus": None,           # folder of sharp SEM images, one sub-folder per source
+        "inventory": None,        # TSV with data-bar rows (default: <corpus>/inventory.tsv)
+        "train_sources": None,    # sources to train on (None: every source not held out)
+        "val_sources": [],        # whole sources held out for validation, never trained on
+        "use_real_targets": True, # also blur the sharp frames of the real training pairs
+        "real_fraction": 0.25,    # share of samples that are real pairs (data.root, train split)
+        "degradation": {},        # overrides of midnet.data.defocus.DefocusRanges
+        "val_sigmas": [1.0, 2.0, 3.0],  # validation: Gaussian PSF widths, px
+        "val_noise": 3.0,         # validation: Gaussian noise sigma, 8-bit grey levels
+        "val_crop": 512,          # validation: centre crop of each held-out image
+    },
     "loss": {"l1_weight": 1.0, "edge_weight": 0.05, "fft_weight": 0.01, "fft_mode": None},
     "optim": {
         "name": "adam",           # adam | adamw
@@ -61,8 +75,14 @@ DEFAULTS: dict[str, Any] = {
         "precision": "32-true",   # bf16-mixed on recent GPUs
         "progress_bar": True,
         "deterministic": False,
+        "max_time_min": None,     # wall-time budget in minutes (cosine over time or steps, whichever ends first)
+        "export": "best",         # best (by val/psnr) | last: which weights become best.safetensors
     },
 }
+
+
+# mappings whose keys are not fixed here (constructor options, degradation overrides)
+FREE_FORM_KEYS = ("options", "degradation")
 
 
 def deep_merge(base: dict[str, Any], update: dict[str, Any], *, path: str = "") -> dict[str, Any]:
@@ -72,7 +92,7 @@ def deep_merge(base: dict[str, Any], update: dict[str, Any], *, path: str = "") 
         where = f"{path}{key}"
         if key not in out:
             raise KeyError(f"unknown config key {where!r}; known keys here: {sorted(out)}")
-        if isinstance(out[key], dict) and key != "options":
+        if isinstance(out[key], dict) and key not in FREE_FORM_KEYS:
             if not isinstance(value, dict):
                 raise ValueError(f"config key {where!r} must be a mapping, got {value!r}")
             out[key] = deep_merge(out[key], value, path=f"{where}.")
@@ -128,7 +148,14 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"train.max_steps must be a positive integer, got {t['max_steps']!r}")
     if not (o["lr"] > 0 and 0 <= o["min_lr"] <= o["lr"]):
         raise ValueError(f"need 0 <= optim.min_lr <= optim.lr and lr > 0, got {o['lr']}, {o['min_lr']}")
-    if d["root"] is None and (d["input_dir"] is None or d["target_dir"] is None):
+    if t["export"] not in ("best", "last"):
+        raise ValueError(f"train.export must be 'best' or 'last', got {t['export']!r}")
+    syn = cfg["synthetic"]
+    if syn["corpus"] is not None:
+        DefocusRanges.from_dict(syn["degradation"])  # unknown keys fail here, before any work
+        if not 0 <= float(syn["real_fraction"]) <= 1:
+            raise ValueError(f"synthetic.real_fraction must be in [0, 1], got {syn['real_fraction']!r}")
+    elif d["root"] is None and (d["input_dir"] is None or d["target_dir"] is None):
         raise ValueError("no training data: set data.root (a folder with blur/ and sharp/), e.g. "
                          "--set data.root=/path/to/pairs, or both data.input_dir and data.target_dir")
     return cfg

@@ -6,6 +6,8 @@ validation runs on whole images with data-bar rows masked out of loss and metric
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 import lightning as L
@@ -63,9 +65,30 @@ class DeblurModule(L.LightningModule):
         params = [p for p in self.model.parameters() if p.requires_grad]
         cls = torch.optim.AdamW if o["name"] == "adamw" else torch.optim.Adam
         opt = cls(params, lr=float(o["lr"]), betas=tuple(o["betas"]), weight_decay=float(o["weight_decay"]))
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=int(t["max_steps"]),
-                                                           eta_min=float(o["min_lr"]))
+        if t["max_time_min"]:
+            sched = self._time_aware_cosine(opt, float(o["lr"]), float(o["min_lr"]))
+        else:
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=int(t["max_steps"]),
+                                                               eta_min=float(o["min_lr"]))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step", "frequency": 1}}
+
+    def _time_aware_cosine(self, opt: torch.optim.Optimizer, lr: float, min_lr: float
+                           ) -> torch.optim.lr_scheduler.LambdaLR:
+        """Cosine from lr to min_lr over whichever budget ends first: max_steps or max_time_min.
+
+        Why: on a lent GPU (or a laptop) the budget is wall time, and a cosine schedule cut off
+        by a time limit would stop at a high learning rate. Progress is the larger of the step
+        fraction and the time fraction, so the schedule always reaches min_lr as the run ends
+        (Lightning's ``max_time`` stops it). Not bit-reproducible across resumes, by nature."""
+        t = self.config["train"]
+        budget_s, max_steps = 60.0 * float(t["max_time_min"]), int(t["max_steps"])
+        start = time.monotonic()
+
+        def factor(step: int) -> float:
+            progress = min(1.0, max(step / max_steps, (time.monotonic() - start) / budget_s))
+            return (min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * progress))) / lr
+
+        return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
     # ---- validation -----------------------------------------------------------------------
     def on_validation_epoch_start(self) -> None:
@@ -92,5 +115,8 @@ class DeblurModule(L.LightningModule):
             "val/psnr_input": psnr(i, t, data_range=1.0, mask=keep),
             "val/ssim_input": ssim(i, t, data_range=1.0, mask=keep),
         }
+        group = batch.get("group")
         for key, value in values.items():
             self.log(key, value, prog_bar=key in ("val/psnr",), batch_size=1, sync_dist=True)
+            if group:  # also per validation group (real pairs, synthetic defocus of held-out sources)
+                self.log(f"{key}_{group[0]}", value, batch_size=1, sync_dist=True)

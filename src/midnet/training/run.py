@@ -92,7 +92,7 @@ def train(config: dict[str, Any], out: str | Path, *, resume: bool = False,
 
     module = DeblurModule(config)
     data = PairedDataModule(config, split)
-    has_val = len(data.val_store) > 0
+    has_val = data.has_validation()
     ckdir = out / "checkpoints"
     every = min(int(t["val_every"]) or int(t["max_steps"]), int(t["max_steps"]))
     last_cb = ModelCheckpoint(dirpath=ckdir, filename="last", monitor=None, save_top_k=1,
@@ -109,6 +109,7 @@ def train(config: dict[str, Any], out: str | Path, *, resume: bool = False,
     trainer = L.Trainer(
         accelerator=t["accelerator"], devices=t["devices"], num_nodes=int(t["num_nodes"]),
         strategy=t["strategy"], precision=t["precision"], max_steps=int(t["max_steps"]), max_epochs=-1,
+        max_time={"minutes": float(t["max_time_min"])} if t["max_time_min"] else None,
         val_check_interval=every if has_val else None, check_val_every_n_epoch=None if has_val else 1,
         limit_val_batches=1.0 if has_val else 0, num_sanity_val_steps=0,
         log_every_n_steps=int(t["log_every"]), callbacks=cbs, logger=loggers,
@@ -123,13 +124,14 @@ def train(config: dict[str, Any], out: str | Path, *, resume: bool = False,
     last = ckdir / "last.ckpt"
     best = Path(best_cb.best_model_path) if best_cb and best_cb.best_model_path else None
     exported = None
+    source = best if t["export"] == "best" and best and best.is_file() else last
+    if source == last:  # the weights as training ended (a time budget may stop between checkpoints)
+        trainer.save_checkpoint(last)  # on every process: it synchronises them
     if trainer.is_global_zero:
         from midnet import models
 
-        source = best if best and best.is_file() else last
-        if source.is_file():
-            net = models.load_model(source)
-            exported = models.save_model(net, out / "best.safetensors", name=config["model"]["name"],
-                                         extra_metadata={"midnet_source_checkpoint": source.name})
+        net = models.load_model(source)
+        exported = models.save_model(net, out / "best.safetensors", name=config["model"]["name"],
+                                     extra_metadata={"midnet_source_checkpoint": source.name})
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
     return RunResult(out, last if last.is_file() else None, best, exported, metrics)
