@@ -7,7 +7,7 @@
 # package is used from src/ without installing it.
 set -u
 DATA=$1; OUT=$2; SWEEP=${3:-17}; FT=${4:-3}
-export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1
+export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
 midnet() { "${PYTHON:-python3}" -c 'from midnet.cli.main import cli; cli()' "$@"; }
 mkdir -p "$OUT"
 common=(--set data.root="$DATA/frames" --set synthetic.corpus="$DATA/corpus"
