@@ -10,6 +10,9 @@ import torch
 
 # one intra-op thread: CI has 2 cores and tiny test tensors only lose from threading
 torch.set_num_threads(1)
+# `Deblurrer` compiles its model on first use (a minute per model on 2 cores); the tests that
+# exercise that path ask for backend="compiled" explicitly (tests/inference/test_speed_paths.py)
+os.environ.setdefault("MIDNET_BACKEND", "eager")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "midnet-sem"

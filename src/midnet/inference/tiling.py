@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import nn
@@ -88,21 +88,37 @@ def _tile_batches(height: int, width: int, tile: int, overlap: int, align: int,
             yield tiles[first:first + batch_size]
 
 
-def _run_tiled(model: nn.Module, image: torch.Tensor, tile: int, overlap: int, align: int,
-               batch_size: int, device: torch.device) -> torch.Tensor:
+Forward = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _eager(model: nn.Module) -> Forward:
+    def run(batch: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            return model(batch)
+    return run
+
+
+def _run_tiled(forward: Forward, image: torch.Tensor, tile: int, overlap: int, align: int,
+               batch_size: int, device: torch.device,
+               on_tile: Callable[[int, int], None] | None = None) -> torch.Tensor:
     _, channels, height, width = image.shape
     out = torch.zeros((channels, height, width), dtype=torch.float32)
     weight_sum = torch.zeros((height, width), dtype=torch.float32)
+    total = len(tile_spans(height, tile, overlap, align)) * len(tile_spans(width, tile, overlap, align))
+    done = 0
     for group in _tile_batches(height, width, tile, overlap, align, batch_size):
         batch = torch.stack([image[0, :, y0:y1, x0:x1] for y0, y1, x0, x1 in group])
         with torch.inference_mode():
-            pred = model(batch.to(device)).float().cpu()
+            pred = forward(batch.to(device)).float().cpu()
         for (y0, y1, x0, x1), p in zip(group, pred):
             wy = ramp_weights(y1 - y0, overlap, fade_start=y0 > 0, fade_end=y1 < height)
             wx = ramp_weights(x1 - x0, overlap, fade_start=x0 > 0, fade_end=x1 < width)
             w2 = wy[:, None] * wx[None, :]
             out[:, y0:y1, x0:x1] += p * w2
             weight_sum[y0:y1, x0:x1] += w2
+        done += len(group)
+        if on_tile is not None:
+            on_tile(done, total)
     return out / weight_sum
 
 
@@ -124,7 +140,8 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 def tiled_inference(model: nn.Module, image: torch.Tensor, *, tile: int | None = 512,
                     overlap: int | None = None, batch_size: int = 4,
                     device: torch.device | str = "cpu", align: int | None = None,
-                    border: int | None = None) -> torch.Tensor:
+                    border: int | None = None, forward: Forward | None = None,
+                    on_tile: Callable[[int, int], None] | None = None) -> torch.Tensor:
     """Restore ``image`` (1, C, H, W) float32 with ``model``, tile by tile; returns (1, C, H, W).
 
     ``tile=None`` or ``0`` runs the whole image at once. ``overlap`` defaults to
@@ -135,6 +152,8 @@ def tiled_inference(model: nn.Module, image: torch.Tensor, *, tile: int | None =
     model pads with (which darken and ring the border); the padding is cropped off the result.
     The result lives on the CPU; only tiles travel to ``device``. On a
     (CUDA) out-of-memory error the tile size is halved (down to ``MIN_TILE``) and the image rerun.
+    ``forward`` (default: ``model`` in inference mode) runs a batch whose sides are multiples
+    of ``align``, e.g. a compiled model; ``on_tile(done, total)`` reports progress over tiles.
     """
     if image.ndim != 4 or image.shape[0] != 1:
         raise ValueError(f"expected a (1, C, H, W) tensor, got shape {tuple(image.shape)}")
@@ -146,7 +165,8 @@ def tiled_inference(model: nn.Module, image: torch.Tensor, *, tile: int | None =
     if tile and height <= tile and width <= tile:
         tile = None  # fits in one tile: the padded image goes through whole
     padded = reflect_pad(image, border, align)
-    restored = _tiled_with_retry(model, padded, tile, overlap, batch_size, device, align)
+    restored = _tiled_with_retry(forward or _eager(model), padded, tile, overlap, batch_size, device,
+                                 align, on_tile)
     return restored[:, :, border:border + height, border:border + width]
 
 
@@ -171,19 +191,20 @@ def reflect_pad(image: torch.Tensor, border: int, align: int) -> torch.Tensor:
     return out
 
 
-def _tiled_with_retry(model: nn.Module, image: torch.Tensor, tile: int | None, overlap: int | None,
-                      batch_size: int, device: torch.device, align: int) -> torch.Tensor:
+def _tiled_with_retry(forward: Forward, image: torch.Tensor, tile: int | None, overlap: int | None,
+                      batch_size: int, device: torch.device, align: int,
+                      on_tile: Callable[[int, int], None] | None = None) -> torch.Tensor:
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     while True:
         try:
             if not tile or (image.shape[2] <= tile and image.shape[3] <= tile):
                 with torch.inference_mode():
-                    return model(image.to(device)).float().cpu()
+                    return forward(image.to(device)).float().cpu()
             tile = max(align, tile // align * align)
             ov = max(32, tile // 8) if overlap is None else overlap
             ov = min(ov, tile // 2)
-            return _run_tiled(model, image, tile, ov, align, batch_size, device)[None]
+            return _run_tiled(forward, image, tile, ov, align, batch_size, device, on_tile)[None]
         except RuntimeError as exc:
             if not _is_out_of_memory(exc):
                 raise
