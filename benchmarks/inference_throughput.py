@@ -1,111 +1,185 @@
-"""Inference throughput (megapixels/s) and peak memory of `midnet deblur` per model, on CPU.
+"""The product's deblur path against a naive eager fp32 whole-image forward, on CPU.
 
-Each (model, size) runs in a fresh subprocess so that its peak resident memory
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which sees PyTorch's allocations, unlike
-tracemalloc) belongs to that configuration alone. The image is random 16-bit noise (speed does not depend on content)
-restored through `Deblurrer` exactly as the CLI does (tiles of ``--tile`` px, default overlap,
-``--batch-size`` tiles per pass), after one small warm-up call. Models are randomly
-initialised: speed and memory do not depend on the weights.
+For each model (default: the bundled default model and ``midnet-paper``; registry names get
+seeded random weights, the speed does not depend on them) and each image size:
 
-Throughput on a shared machine moves with its load, so each row also gives the ratio to the
-``--baseline`` model measured in the same run at the same size (default ``nafnet-width32``, the
-network MIDNet extends): those ratios are what to compare across machines.
+* ``speed`` (one process, interleaved): a `Deblurrer` with its defaults restores a random
+  16-bit image (the user's path: scaling, padding, whole image or tiles, compiled backend)
+  and, alternately, the same network runs eagerly in fp32 on the whole padded image
+  (``naive``). Each is timed ``--rounds`` times, interleaved, after one warm-up call (which
+  compiles or loads the cached compiled model: reported as ``prepare s``); the medians and their
+  ratio are printed, with the mean absolute difference between the two outputs in 8-bit grey
+  levels, and each path's conv/matmul FLOP rate as a fraction of this CPU's measured peak
+  (`_roofline.py`). The naive forward is skipped where its estimated memory exceeds half the
+  available memory (midnet-paper at 4096^2 needs ~23 GB).
+* ``memory`` (a fresh process per model and size): the peak resident memory
+  (``ru_maxrss``) of the whole process while a `Deblurrer` with its defaults restores one
+  16-bit image of that size, imports and model included.
 
-    .venv/bin/python benchmarks/inference_throughput.py --sizes 1024 4096 \
-        --models midnet-tiny midnet-small midnet-paper nafnet-width32
+    PYTHONPATH=src python benchmarks/inference_throughput.py                 # both parts
+    PYTHONPATH=src python benchmarks/inference_throughput.py --part memory --sizes 4096x4096
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
+import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-DEFAULT_MODELS = ["midnet-tiny", "midnet-small", "midnet-compact", "midnet-paper", "nafnet-width32"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def _rss_mib() -> float:
-    import resource
-
-    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return kib / 1024.0
+DEFAULT = "default"  # the bundled model file
 
 
-def worker(model_name: str, size: int, tile: int, batch_size: int, threads: int) -> dict:
-    """One configuration, in this (fresh) process: returns its measurements."""
+def _load(model: str):
+    import torch
+
+    from midnet.models import create, load_model
+
+    if model == DEFAULT:
+        from midnet.inference import default_model_path
+
+        return load_model(str(default_model_path()))
+    torch.manual_seed(0)
+    return create(model).eval()
+
+
+def _image(height: int, width: int, seed: int = 0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    small = rng.random((height // 16 + 1, width // 16 + 1))
+    from scipy.ndimage import zoom
+
+    smooth = zoom(small, 16, order=1)[:height, :width]
+    return np.clip((smooth + rng.normal(0, 0.03, smooth.shape)) * 65535, 0, 65535).astype(np.uint16)
+
+
+def speed(model_name: str, sizes: list[tuple[int, int]], rounds: int, roof: dict) -> list[dict]:
     import numpy as np
     import torch
 
+    from _roofline import forward_flops
+    from midnet.inference.budget import available_memory, bytes_per_pixel
     from midnet.inference.deblurrer import Deblurrer
-    from midnet.models import create
+    from midnet.inference.tiling import model_alignment, reflect_pad
 
-    if threads:
-        torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    deblurrer = Deblurrer(create(model_name), device="cpu", tile=tile or None, batch_size=batch_size)
-    rng = np.random.default_rng(0)
-    small = rng.integers(0, 65535, (256, 256), dtype=np.uint16)
-    deblurrer(small)  # warm-up: allocator and kernels
-    image = rng.integers(0, 65535, (size, size), dtype=np.uint16)
-    rss_before = _rss_mib()
+    net = _load(model_name).eval()
+    deblurrer = Deblurrer(net, device="cpu")  # its defaults (a copy of net)
+    start = time.perf_counter()
+    execution = deblurrer.prepare()
+    prepare_s = time.perf_counter() - start
+    align = model_alignment(net)
+    rows = []
+    for height, width in sizes:
+        image = _image(height, width)
+        x = reflect_pad(torch.from_numpy(image.astype(np.float32) / 65535)[None, None], align, align)
+        flops = forward_flops(net, tuple(x.shape))
+        need = bytes_per_pixel(net, 1, align) * x.shape[2] * x.shape[3]
+        naive_ok = need < available_memory(torch.device("cpu")) / 2
+
+        def naive():
+            with torch.inference_mode():
+                return net(x)[0, 0, align:align + height, align:align + width].numpy()
+
+        out = deblurrer(image)  # warm-up at this size
+        ref = naive() if naive_ok else None
+        times: dict[str, list[float]] = {"deblurrer": [], "naive": []}
+        for _ in range(rounds):
+            for name, fn in (("deblurrer", lambda: deblurrer(image)), ("naive", naive)):
+                if name == "naive" and not naive_ok:
+                    continue
+                t = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t)
+        d = statistics.median(times["deblurrer"])
+        n = statistics.median(times["naive"]) if naive_ok else float("nan")
+        mad = (float(np.abs(out.astype(np.float64) / 257 - np.clip(ref, 0, 1) * 255).mean())
+               if ref is not None else float("nan"))
+        rows.append({"model": model_name, "size": f"{width}x{height}", "execution": execution,
+                     "prepare_s": prepare_s, "plan": deblurrer.plan(height, width),
+                     "deblurrer_s": d, "naive_s": n, "ratio": d / n, "mad_grey": mad,
+                     "deblurrer_peak_frac": flops / d / 1e9 / roof["peak"],
+                     "naive_peak_frac": flops / n / 1e9 / roof["peak"],
+                     "naive_est_gib": need / 2**30})
+    return rows
+
+
+def memory_worker(model_name: str, height: int, width: int) -> dict:
+    import resource
+
+    from midnet.inference.deblurrer import Deblurrer
+
+    deblurrer = Deblurrer(_load(model_name), device="cpu")
+    deblurrer.prepare()
+    image = _image(height, width)
     start = time.perf_counter()
     out = deblurrer(image)
     seconds = time.perf_counter() - start
     assert out.shape == image.shape and out.dtype == image.dtype
-    return {"model": model_name, "size": size, "tile": tile, "batch_size": batch_size,
-            "threads": torch.get_num_threads(), "seconds": seconds,
-            "mpix_per_s": size * size / 1e6 / seconds, "peak_rss_mib": _rss_mib(),
-            "rss_before_mib": rss_before}
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    return {"model": model_name, "size": f"{width}x{height}", "execution": deblurrer.execution,
+            "plan": deblurrer.plan(height, width), "seconds": seconds, "peak_gib": peak}
 
 
-def run_config(model: str, size: int, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--worker", model, str(size), "--tile", str(args.tile),
-           "--batch-size", str(args.batch_size), "--threads", str(args.threads)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        return {"model": model, "size": size, "error": done.stderr.strip().splitlines()[-1:]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def _size(text: str) -> tuple[int, int]:
+    w, h = text.lower().split("x")
+    return int(h), int(w)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
-    parser.add_argument("--baseline", default="nafnet-width32")
-    parser.add_argument("--sizes", nargs="+", type=int, default=[1024, 4096])
-    parser.add_argument("--tile", type=int, default=512)
-    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--models", nargs="+", default=[DEFAULT, "midnet-paper"])
+    parser.add_argument("--sizes", nargs="+", default=["1280x1024", "4096x4096"], help="WIDTHxHEIGHT")
+    parser.add_argument("--part", choices=["speed", "memory", "both"], default="both")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: PyTorch's default)")
     parser.add_argument("--json", help="also write the rows to this JSON file")
-    parser.add_argument("--worker", nargs=2, metavar=("MODEL", "SIZE"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.worker:
-        print(json.dumps(worker(args.worker[0], int(args.worker[1]), args.tile, args.batch_size, args.threads)))
+        print(json.dumps(memory_worker(args.worker[0], int(args.worker[1]), int(args.worker[2]))))
         return
-    models = list(dict.fromkeys([args.baseline, *args.models]))  # baseline first, for the ratios
-    rows = []
-    print(f"CPU inference, tile {args.tile}, batch {args.batch_size}, {os.cpu_count()} CPUs; "
-          f"ratio = model / {args.baseline} at the same size", flush=True)
-    print(f"{'model':22s} {'size':>6s} {'s':>8s} {'MP/s':>8s} {'x base':>7s} "
-          f"{'peak MiB':>9s} {'x base':>7s}", flush=True)
-    for size in args.sizes:
-        base: dict = {}
-        for model in models:
-            row = run_config(model, size, args)
-            rows.append(row)
-            if model == args.baseline:
-                base = row
-            if "error" in row:
-                print(f"{model:22s} {size:6d} failed: {row['error']}", flush=True)
-                continue
-            ok = "error" not in base
-            speed = row["mpix_per_s"] / base["mpix_per_s"] if ok else float("nan")
-            memory = row["peak_rss_mib"] / base["peak_rss_mib"] if ok else float("nan")
-            row.update(speed_ratio=speed, memory_ratio=memory)
-            print(f"{model:22s} {size:6d} {row['seconds']:8.1f} {row['mpix_per_s']:8.3f} {speed:7.2f} "
-                  f"{row['peak_rss_mib']:9.0f} {memory:7.2f}", flush=True)
+    sizes = [_size(s) for s in args.sizes]
+    rows: list[dict] = []
+    if args.part in ("speed", "both"):
+        from _roofline import measure_peak_gflops
+
+        roof = measure_peak_gflops()
+        print(f"speed: {torch.get_num_threads()} threads, torch {torch.__version__}; peak matmul "
+              f"{roof['matmul']:.1f}, conv {roof['conv']:.1f} GFLOP/s; medians of {args.rounds} interleaved rounds")
+        print(f"{'model':<14} {'size':>10} {'execution':>9} {'prepare s':>9} {'Deblurrer s':>11} {'naive s':>8} "
+              f"{'ratio':>6} {'MAD grey':>9} {'peak% D':>8} {'peak% N':>8}  plan (tile, overlap, batch)")
+        for model in args.models:
+            for row in speed(model, sizes, args.rounds, roof):
+                rows.append(row)
+                print(f"{row['model']:<14} {row['size']:>10} {row['execution']:>9} {row['prepare_s']:>9.1f} "
+                      f"{row['deblurrer_s']:>11.2f} {row['naive_s']:>8.2f} {row['ratio']:>6.2f} "
+                      f"{row['mad_grey']:>9.4f} {100 * row['deblurrer_peak_frac']:>7.1f}% "
+                      f"{100 * row['naive_peak_frac']:>7.1f}%  {row['plan']}", flush=True)
+    if args.part in ("memory", "both"):
+        print("memory: peak resident memory of a fresh process restoring one 16-bit image")
+        print(f"{'model':<14} {'size':>10} {'execution':>9} {'seconds':>8} {'peak GiB':>9}  plan")
+        for model in args.models:
+            for height, width in sizes:
+                cmd = [sys.executable, __file__, "--worker", model, str(height), str(width),
+                       "--threads", str(args.threads)]
+                done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+                if done.returncode != 0:
+                    print(f"{model:<14} {width}x{height} failed: {done.stderr.strip().splitlines()[-1:]}")
+                    continue
+                row = json.loads(done.stdout.strip().splitlines()[-1])
+                rows.append(row)
+                print(f"{row['model']:<14} {row['size']:>10} {row['execution']:>9} {row['seconds']:>8.1f} "
+                      f"{row['peak_gib']:>9.2f}  {row['plan']}", flush=True)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(rows, fh, indent=1)

@@ -31,6 +31,23 @@ def _to_hwc(x: torch.Tensor) -> np.ndarray:
     return a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
 
 
+#: ``train.compile: auto`` compiles runs of at least this many steps. Measured with
+#: benchmarks/train_throughput.py (docs/results/speed-cpu.md): compiling costs one to two
+#: minutes on a 2-core CPU and then saves a third or more of every step, so it pays back after a
+#: few hundred steps; short runs (smoke tests, CI) stay eager.
+COMPILE_MIN_STEPS = 1000
+
+
+def compile_enabled(train_cfg: dict[str, Any]) -> bool:
+    """Resolve ``train.compile`` (true, false or "auto") for a run's train section."""
+    value = train_cfg.get("compile", False)
+    if value == "auto":
+        return int(train_cfg.get("max_steps", 0)) >= COMPILE_MIN_STEPS
+    if not isinstance(value, bool):
+        raise ValueError(f"train.compile must be true, false or auto, got {value!r}")
+    return value
+
+
 class DeblurModule(L.LightningModule):
     """Wraps `midnet.models` networks; the attribute is `model` so checkpoints read as ``model.*``."""
 
@@ -45,13 +62,44 @@ class DeblurModule(L.LightningModule):
                                    "model_config": dict(self.model.midnet_config)})
         self.config = config
         self.loss_fn = _loss_from_config(config["loss"])
+        t = config.get("train", {})
+        self.channels_last = bool(t.get("channels_last", False))
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        # kept out of the module tree (plain __dict__ entry) so checkpoints stay ``model.*``
+        self.__dict__["_train_forward"] = self._compiled_forward() if compile_enabled(t) else None
+
+    def _compiled_forward(self):
+        """``torch.compile`` of the network for training crops (fixed size: one graph).
+
+        Why only training: validation runs whole images of varying sizes, where recompiling
+        per size would cost more than it saves. Falls back to eager (with a warning) where
+        compiling is unavailable (no C++ compiler, unsupported platform).
+        """
+        import shutil
+        import warnings
+
+        if shutil.which("g++") is None and shutil.which("c++") is None and shutil.which("clang++") is None:
+            warnings.warn("train.compile: no C++ compiler found; training eagerly", stacklevel=3)
+            return None
+        return torch.compile(self.model)
+
+    @property
+    def train_forward(self):
+        """What training steps call: the compiled network when ``train.compile`` is on."""
+        compiled = self.__dict__.get("_train_forward")
+        return self.model if compiled is None else compiled
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
     # ---- training -------------------------------------------------------------------------
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        pred = self.model(batch["input"])
+        forward = self.train_forward
+        pred = forward(self._prepare(batch["input"]))
         total, terms = self.loss_fn(pred, batch["target"], batch["mask"])
         bs = batch["input"].shape[0]
         self.log("train/loss", total, prog_bar=True, batch_size=bs)
