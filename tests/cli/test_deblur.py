@@ -100,3 +100,14 @@ def test_bad_arguments_are_clear(batch: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no such file or folder" in result.output
     result = _run(str(batch / "a.png"), "-o", str(tmp_path / "o"), "--model", "no-such-model")
     assert result.exit_code == 1 and "no-such-model" in result.output and "nafnet-tiny" in result.output
+
+
+def test_summary_and_quiet(batch: Path, tmp_path: Path) -> None:
+    """A summary line with files, seconds and MP/s; --quiet prints nothing on success."""
+    loud = _run(str(batch / "a.png"), str(batch / "b.tif"), "-o", str(tmp_path / "loud"), *FAST)
+    assert loud.exit_code == 0, loud.output
+    summary = [line for line in loud.output.splitlines() if line.startswith("restored 2 of 2 file(s)")]
+    assert summary and " s (" in summary[0] and "MP/s" in summary[0]
+    quiet = _run(str(batch / "a.png"), "-o", str(tmp_path / "quiet"), "--quiet", *FAST)
+    assert quiet.exit_code == 0 and quiet.output.strip() == ""
+    assert (tmp_path / "quiet" / "a.png").is_file()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from midnet.training import load_config
@@ -54,3 +55,24 @@ def test_ablations_differ_only_in_loss() -> None:
                        "ablation-l1-fft": (False, True), "ablation-all": (True, True)}
     stripped = [{k: v for k, v in d.items() if k not in ("loss", "name")} for d in docs.values()]
     assert all(s == stripped[0] for s in stripped)
+
+
+def test_compile_option_resolves_and_keeps_checkpoint_keys() -> None:
+    """train.compile: auto means long runs only; a compiled module still saves ``model.*`` keys."""
+    import copy
+
+    from midnet.training.config import DEFAULTS
+    from midnet.training.module import COMPILE_MIN_STEPS, DeblurModule, compile_enabled
+
+    assert compile_enabled({"compile": "auto", "max_steps": COMPILE_MIN_STEPS})
+    assert not compile_enabled({"compile": "auto", "max_steps": 50})
+    assert compile_enabled({"compile": True, "max_steps": 1}) and not compile_enabled({"compile": False})
+    with pytest.raises(ValueError, match="train.compile"):
+        compile_enabled({"compile": "yes"})
+    cfg = copy.deepcopy(DEFAULTS)
+    cfg["model"]["name"] = "midnet-tiny"
+    cfg["train"].update(compile=True, channels_last=True)
+    module = DeblurModule(cfg)
+    assert module.train_forward is not module.model
+    assert all(k.startswith(("model.", "loss_fn.")) for k in module.state_dict())
+    assert module.model.intro.weight.is_contiguous(memory_format=torch.channels_last)
