@@ -66,6 +66,7 @@ def test_compile_option_resolves_and_keeps_checkpoint_keys() -> None:
 
     assert compile_enabled({"compile": "auto", "max_steps": COMPILE_MIN_STEPS})
     assert not compile_enabled({"compile": "auto", "max_steps": 50})
+    assert not compile_enabled({"compile": "auto", "max_steps": COMPILE_MIN_STEPS}, params=300_000)
     assert compile_enabled({"compile": True, "max_steps": 1}) and not compile_enabled({"compile": False})
     with pytest.raises(ValueError, match="train.compile"):
         compile_enabled({"compile": "yes"})

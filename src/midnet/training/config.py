@@ -77,7 +77,7 @@ DEFAULTS: dict[str, Any] = {
         "deterministic": False,
         "max_time_min": None,     # wall-time budget in minutes (cosine over time or steps, whichever ends first)
         "export": "best",         # best (by val/psnr) | last: which weights become best.safetensors
-        "compile": "auto",        # torch.compile the network: true | false | auto (runs of >= 1000 steps)
+        "compile": "auto",        # torch.compile the network: true | false | auto (>= 1000 steps, >= 1 M params)
         "channels_last": False,   # NHWC memory format; measured slower on CPU, try it on GPUs
     },
 }

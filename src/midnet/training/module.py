@@ -31,18 +31,23 @@ def _to_hwc(x: torch.Tensor) -> np.ndarray:
     return a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
 
 
-#: ``train.compile: auto`` compiles runs of at least this many steps. Measured with
-#: benchmarks/train_throughput.py (docs/results/speed-cpu.md): compiling costs one to two
-#: minutes on a 2-core CPU and then saves a third or more of every step, so it pays back after a
-#: few hundred steps; short runs (smoke tests, CI) stay eager.
+#: ``train.compile: auto`` compiles runs of at least this many steps of networks with at least
+#: COMPILE_MIN_PARAMS parameters. Measured with benchmarks/train_throughput.py
+#: (docs/results/speed-cpu.md), batch 8 of 128-px crops on 2 CPU cores: midnet-small (1.5 M
+#: parameters) steps 2.2x faster compiled, and compiling (one to three minutes) pays back within
+#: a hundred steps; midnet-tiny (0.3 M) was not faster compiled (0.82x, within the noise of
+#: a loaded machine), as its steps are dominated by per-operation overheads compile does not
+#: remove. Short runs (smoke tests, CI) stay eager.
 COMPILE_MIN_STEPS = 1000
+COMPILE_MIN_PARAMS = 1_000_000
 
 
-def compile_enabled(train_cfg: dict[str, Any]) -> bool:
+def compile_enabled(train_cfg: dict[str, Any], params: int | None = None) -> bool:
     """Resolve ``train.compile`` (true, false or "auto") for a run's train section."""
     value = train_cfg.get("compile", False)
     if value == "auto":
-        return int(train_cfg.get("max_steps", 0)) >= COMPILE_MIN_STEPS
+        big = params is None or params >= COMPILE_MIN_PARAMS
+        return big and int(train_cfg.get("max_steps", 0)) >= COMPILE_MIN_STEPS
     if not isinstance(value, bool):
         raise ValueError(f"train.compile must be true, false or auto, got {value!r}")
     return value
@@ -67,7 +72,8 @@ class DeblurModule(L.LightningModule):
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
         # kept out of the module tree (plain __dict__ entry) so checkpoints stay ``model.*``
-        self.__dict__["_train_forward"] = self._compiled_forward() if compile_enabled(t) else None
+        self.__dict__["_train_forward"] = self._compiled_forward() if compile_enabled(
+            t, sum(p.numel() for p in self.model.parameters())) else None
 
     def _compiled_forward(self):
         """``torch.compile`` of the network for training crops (fixed size: one graph).
