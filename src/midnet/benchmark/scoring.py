@@ -111,7 +111,9 @@ def network_restorer(model: nn.Module, *, device: str | torch.device = "cpu", ti
     """A grey-image restore function through `Deblurrer` (tiling, channel rule, device)."""
     from midnet.inference.deblurrer import Deblurrer
 
-    deblurrer = Deblurrer(model, device=device, tile=tile or None, tlc=tlc)
+    # eager fp32 (the reference; a benchmark restores few images per model, so compiling each
+    # model would cost more than it saves); tile 0 = whole images, as before
+    deblurrer = Deblurrer(model, device=device, tile=tile or 0, tlc=tlc, backend="eager")
 
     def restore(grey: np.ndarray) -> np.ndarray:
         return deblurrer(np.ascontiguousarray(grey, dtype=np.float32), databar=0)

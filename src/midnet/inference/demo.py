@@ -65,6 +65,7 @@ def run_demo(out_dir: str | Path, *, model: str | None = None, group: str = DEMO
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     deblurrer = Deblurrer.from_pretrained(model, device=device)
+    deblurrer.prepare(compile_if_missing=False)  # one frame: a cached compiled model or eager
     restored_path = out_dir / f"{group}_restored.png"
     blurry = read_image(blur_path).array
     deblurrer.deblur_file(blur_path, restored_path, databar=blurry.shape[0] - FRAME_IMAGE_ROWS, overwrite=overwrite)
