@@ -78,6 +78,11 @@ class PairedDataModule(L.LightningDataModule):
                              "model.in_channels=1")
         self.sharp_train, self.sharp_val = load_sharp_sets(syn, int(d["crop_size"]))
 
+    def corpus_split(self) -> dict[str, Any]:
+        """Sources and images of the sharp corpus on each side of the split (for the run folder)."""
+        return {side: {"sources": sorted({im.source for im in ims}), "images": [im.name for im in ims]}
+                for side, ims in (("train", self.sharp_train), ("val", self.sharp_val))}
+
     def has_validation(self) -> bool:
         return len(self.val_store) > 0 or bool(self.sharp_val)
 

@@ -12,6 +12,7 @@ Run folder layout::
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,8 @@ def train(config: dict[str, Any], out: str | Path, *, resume: bool = False,
 
     module = DeblurModule(config)
     data = PairedDataModule(config, split)
+    if _is_rank_zero() and data.synthetic:  # which sharp sources trained and which validated
+        atomic_write_text(out / "corpus_split.json", json.dumps(data.corpus_split(), indent=1))
     has_val = data.has_validation()
     ckdir = out / "checkpoints"
     every = min(int(t["val_every"]) or int(t["max_steps"]), int(t["max_steps"]))
