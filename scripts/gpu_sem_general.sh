@@ -6,7 +6,7 @@
 # Runs on a machine whose python3 has torch, lightning and the package's other needs; the
 # package is used from src/ without installing it.
 set -u
-DATA=$1; OUT=$2; SWEEP=${3:-17}; FT=${4:-3}
+DATA=$1; OUT=$2; SWEEP=${3:-12}; FT=${4:-2.5}
 export PYTHONPATH=$PWD/src PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1
 midnet() { "${PYTHON:-python3}" -c 'from midnet.cli.main import cli; cli()' "$@"; }
 mkdir -p "$OUT"
