@@ -73,10 +73,17 @@ def test_bad_shapes_are_rejected(deblurrer: Deblurrer) -> None:
 
 
 def test_from_pretrained_registry_name() -> None:
-    d = Deblurrer.from_pretrained("nafnet-tiny", device="cpu", tile=64)
-    assert d.in_channels == 1 and d.model_name == "nafnet-tiny"
+    d = Deblurrer.from_pretrained("midnet-sem-default", device="cpu", tile=64)
+    assert d.in_channels == 1 and d.model_name == "midnet-sem-default"
     out = d(np.zeros((40, 40), np.uint8))
     assert out.shape == (40, 40) and out.dtype == np.uint8
+
+
+def test_from_pretrained_refuses_an_architecture_without_weights() -> None:
+    from midnet.models import NoWeightsError
+
+    with pytest.raises(NoWeightsError, match="nafnet-tiny: has no trained weights; pass a checkpoint or train one"):
+        Deblurrer.from_pretrained("nafnet-tiny")
 
 
 def test_from_pretrained_checkpoint_file(tmp_path: Path, tiny_model: nn.Module, make_image) -> None:
@@ -91,9 +98,12 @@ def test_from_pretrained_checkpoint_file(tmp_path: Path, tiny_model: nn.Module, 
 
 def test_missing_default_model_says_pass_model(tmp_path, monkeypatch) -> None:
     """A broken install (weights file missing) must say how to go on, not crash obscurely."""
-    import midnet.inference.deblurrer as deblurrer_module
+    from dataclasses import replace
 
-    monkeypatch.setattr(deblurrer_module, "default_model_path", lambda: tmp_path / "missing.safetensors")
+    from midnet.models import DEFAULT_MODEL, registry
+
+    entry = registry._REGISTRY[DEFAULT_MODEL]
+    monkeypatch.setitem(registry._REGISTRY, DEFAULT_MODEL, replace(entry, weights=str(tmp_path / "missing.safetensors")))
     with pytest.raises(FileNotFoundError, match="--model"):
         Deblurrer.from_pretrained()
 
