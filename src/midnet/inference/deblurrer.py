@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from midnet import __version__, models
+from midnet import models
+from midnet.version import __version__
 from midnet.inference.tiling import tiled_inference
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from midnet import __version__
+from midnet.version import __version__
 from midnet.io.atomic import atomic_write
 from midnet.models.registry import entry_of
 
