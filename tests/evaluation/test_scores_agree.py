@@ -93,6 +93,7 @@ def test_every_command_reports_the_score_of_the_file_deblur_writes(frame, sem_da
              "validation": val["val/psnr"]}
     ssims = {"evaluate": ev["ssim"], "demo": demo["ssim_restored"], "benchmark": float(bench["ssim"]),
              "validation": val["val/ssim"]}
+    print(f"\nPSNR {psnrs} scikit-image {sk_psnr:.6f}\nSSIM {ssims} scikit-image {sk_ssim:.6f}")  # shown with -s
     for name, value in psnrs.items():
         assert value == pytest.approx(psnrs["evaluate"], abs=1e-4), (name, psnrs)
         assert value == pytest.approx(sk_psnr, abs=0.02), (name, value, sk_psnr)
