@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from midnet.cli.options import failure, out_option, usage_error
+from midnet.cli.options import DEVICES, failure, out_option, usage_error
 
 
 def _split_list(values: tuple[str, ...]) -> list[str]:
@@ -41,12 +41,19 @@ def _pretrained(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--pretrained", multiple=True, metavar="NAME=PATH",
               help="Official checkpoint for Table 1, e.g. restormer=motion_deblurring.pth (repeatable).")
 @click.option("--tables", default=None, help="Which tables, e.g. 1,2,3 (default: the config's).")
+@click.option("--device", type=click.Choice(DEVICES), default=None,
+              help="Where the test images are restored (eval.device; default: the config's).")
+@click.option("--tile", type=click.IntRange(min=0), default=None,
+              help="Tile size for restoring the test images (eval.tile; 0: the Deblurrer's default).")
+@click.option("--tlc", type=click.IntRange(min=0), default=None,
+              help="Non-zero: NAFNet's test-time local converter at the training crop size (eval.tlc).")
 @click.option("--overwrite", is_flag=True, help="Regenerate an existing results folder (retrains its runs).")
 @click.option("--resume", is_flag=True, help="Reuse the finished (or continue the interrupted) training runs "
                                              "of an existing results folder.")
 def command(data_root: Path | None, out: Path, config_ref: str | None, overrides: tuple[str, ...],
             budget_steps: int | None, crop: int | None, batch: int | None, models: tuple[str, ...],
-            pretrained: tuple[str, ...], tables: str | None, overwrite: bool, resume: bool) -> None:
+            pretrained: tuple[str, ...], tables: str | None, device: str | None, tile: int | None,
+            tlc: int | None, overwrite: bool, resume: bool) -> None:
     """Train every network with the same budget and score all methods on held-out source images.
 
     Writes table1/2/3 as Markdown and CSV, psnr_vs_macs.png, summary.md, per_image.csv and the
@@ -74,6 +81,12 @@ def command(data_root: Path | None, out: Path, config_ref: str | None, overrides
     sets += [f"table1.pretrained.{name}={path}" for name, path in _pretrained(pretrained).items()]
     if data_root is not None:
         sets.append(f"data.root={data_root}")
+    if device is not None:
+        sets.append(f"eval.device={device}")
+    if tile is not None:
+        sets.append(f"eval.tile={tile or 'null'}")
+    if tlc is not None:
+        sets.append(f"eval.tlc={'true' if tlc else 'false'}")
     try:
         cfg = load_benchmark_config(config_ref, sets)
     except ConfigError as exc:
