@@ -25,7 +25,7 @@ def test_import_contracts_hold(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_the_contract_would_catch_an_upward_import() -> None:
     """Sanity check of the tool on this package: an import from io up to models breaks the layers."""
-    graph = grimp.build_graph("midnet")
+    graph = grimp.build_graph("midnet", cache_dir=None)
     graph.add_import(importer="midnet.io.images", imported="midnet.models.registry")
     illegal = graph.find_illegal_dependencies_for_layers(
         layers=("models", "io"), containers={"midnet"})
