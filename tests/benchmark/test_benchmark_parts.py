@@ -53,6 +53,7 @@ def test_defaults_are_cpu_scale_and_valid(pairs_root: Path) -> None:
     ("training.optim.lrr=1", "optim.lrr: unknown key"),
     ("table2.classical=[median]", "table2.classical.0: Input should be 'unsharp-mask'"),
     ("table3.variants={L1: {l2_weight: 1}}", "table3.variants.L1.l2_weight: unknown key"),
+    ("table3.model={name: hinet, options: {width: 3}}", r"table3.model: .*options \['width'\] are not options of hinet"),
 ])
 def test_bad_config_is_one_clear_error(pairs_root: Path, override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as info:

@@ -45,6 +45,7 @@ def test_yaml_1_1_number_strings_become_numbers_for_every_float_key() -> None:
     (["optim.betas=[1.5, 0.9]"], r"optim.betas: .*both betas must lie in \[0, 1\)"),
     (["model.name=no-such-net"], r"model.name: .*unknown model 'no-such-net'"),
     (["data.databar_rows=-1"], r"data.databar_rows"),
+    (["model.options={widht: 8}"], r"model: .*options \['widht'\] are not options of midnet-small; its options: .*width"),
     (["loss.l1_weight=0", "loss.edge_weight=0", "loss.fft_weight=0"], "all loss weights are 0"),
     (["optim.lr"], r"--set 'optim.lr': write KEY=VALUE"),
 ])

@@ -18,7 +18,7 @@ from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_
 from midnet import configs
 from midnet.data.splits import DEFAULT_GROUP_REGEX
 from midnet.models.registry import available as model_names
-from midnet.training.config import Section, TrainConfig
+from midnet.training.config import ModelSection, Section, TrainConfig
 
 __all__ = ["BenchmarkConfig", "ModelRow", "LossWeights", "load_benchmark_config", "dump_config",
            "PAPER_PRETRAINED", "PAPER_ABLATION", "CLASSICAL_METHODS"]
@@ -74,6 +74,7 @@ class ModelRow(Section):
 
     @model_validator(mode="after")
     def _label(self) -> ModelRow:
+        ModelSection(name=self.name, options=self.options)  # unknown constructor options fail here
         if not self.label:
             self.label = self.name
         return self

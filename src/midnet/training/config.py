@@ -25,6 +25,8 @@ from midnet.configs import ConfigError
 from midnet.data.defocus import DefocusRanges
 from midnet.data.splits import DEFAULT_GROUP_REGEX
 from midnet.models.registry import available as model_names
+from midnet.models.registry import entry as model_entry
+from midnet.models.registry import model_config as model_options
 
 __all__ = ["TrainConfig", "ModelSection", "DataSection", "SyntheticSection", "LossSection", "OptimSection", "TrainSection",
            "load_config", "dump_config", "resume_config", "differences", "RESUMABLE_KEYS", "ConfigError"]
@@ -55,6 +57,15 @@ class ModelSection(Section):
         if value not in names:
             raise ValueError(f"unknown model {value!r}; choose one of {', '.join(names)}")
         return value
+
+    @model_validator(mode="after")
+    def _known_options(self) -> ModelSection:
+        allowed = set(model_options(model_entry(self.name).arch or self.name)) - {"in_channels"}
+        unknown = sorted(set(self.options) - allowed)
+        if unknown:
+            raise ValueError(f"options {unknown} are not options of {self.name}; its options: "
+                             f"{', '.join(sorted(allowed))}")
+        return self
 
 
 class DataSection(Section):
