@@ -1,6 +1,6 @@
 """Training throughput (crops per second) on CPU for each named configuration.
 
-Each config in configs/ is measured with its own model, loss and optimiser on the same crop
+Each shipped training config is measured with its own model, loss and optimiser on the same crop
 size and batch (defaults: 128 px, batch 4, so that the paper-sized models fit a CPU run), on
 synthetic pairs through the real data path (cache, random crop, dihedral transform, mask).
 Timings on a shared machine drift, so each is printed as a ratio to a baseline configuration
@@ -26,20 +26,19 @@ from midnet.data.synthetic import write_synthetic_pairs
 from midnet.training import load_config
 from midnet.training.module import DeblurModule
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-#: the training configs (configs/ also holds other tools' files)
+#: shipped training configs (midnet config list; the package also ships benchmark configs)
 TRAINING_CONFIGS = ["cpu-small", "midnet-paper", "nafnet-width32", "ablation-l1", "ablation-l1-edge",
                     "ablation-l1-fft", "ablation-all"]
 
 
 def make_step(name: str, root: Path, crop: int, batch: int):
     """A closure that runs one full training step (data + forward + loss + backward + Adam)."""
-    cfg = load_config(CONFIGS / f"{name}.yaml", [f"data.root={root}", f"data.crop_size={crop}",
+    cfg = load_config(name, [f"data.root={root}", f"data.crop_size={crop}",
                                                    f"data.batch_size={batch}", "model.checkpoint=null"])
     torch.manual_seed(0)
     module = DeblurModule(cfg)
     opt = module.configure_optimizers()["optimizer"]
-    store = PairStore(list_pairs(root / "blur", root / "sharp"), channels=cfg["model"]["in_channels"])
+    store = PairStore(list_pairs(root / "blur", root / "sharp"), channels=cfg.model.in_channels)
     store.preload()
     data = RandomCropDataset(store, crop_size=crop, seed=0)
     counter = iter(range(10**9))
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'config':<20} {'model':<16} {'params':>10} {'crops/s':>9} {'vs ' + args.baseline:>14}")
     for n in names:
         rate = statistics.median(rates[n])
-        model = load_config(CONFIGS / f"{n}.yaml", ["data.root=/x"])["model"]["name"]
+        model = load_config(n, ["data.root=/x"]).model.name
         print(f"{n:<20} {model:<16} {steps[n][1]:>10,} {rate:>9.2f} {rate / base:>13.3f}x")
     return 0
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from midnet.cli.main import cli
-from midnet.datasets.testing import LoopbackServer, serve_folder
+from loopback_server import LoopbackServer, serve_folder
 
 GROUP = "2-1"
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from midnet.datasets import download, published_files, published_groups
 from midnet.datasets.download import PUBLISHED_COMMIT, resolve_base_url
-from midnet.datasets.testing import LoopbackServer, serve_folder
+from loopback_server import LoopbackServer, serve_folder
 
 GROUP = "1-1"  # the source image the `mirror` fixture serves (tests/datasets/conftest.py)
 FAST = {"retry_wait": 0.0, "timeout": 5.0}

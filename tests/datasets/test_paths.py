@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from midnet.datasets import data_root, default_cache_dir, frame_pair, missing_files, published_files
-from midnet.datasets.testing import serve_folder
+from loopback_server import serve_folder
 
 
 @pytest.fixture

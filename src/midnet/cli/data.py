@@ -1,4 +1,4 @@
-"""`midnet data ...`: fetch, locate and verify the published MIDNet SEM pairs.
+"""`midnet data ...`: download, find (`path`) and verify the published MIDNet SEM pairs.
 
 The commands are thin wrappers over :mod:`midnet.datasets`; they turn its reports into a
 readable summary and a non-zero exit status when something is wrong, so scripts and CI can
@@ -14,7 +14,7 @@ import click
 
 @click.group(name="data")
 def command() -> None:
-    """Download, locate and verify the published MIDNet SEM pairs."""
+    """Download the published MIDNet SEM pairs, print their folder (path), verify them, rebuild frames."""
 
 
 @command.command("download")

@@ -13,19 +13,12 @@ from pathlib import Path
 
 import click
 
+from midnet.cli.options import (databar_option, device_option, model_option, parse_databar, tile_option,
+                                tlc_option, tlc_value, usage_error)
 from midnet.io.images import SUFFIXES
 
 _GLOB_CHARS = set("*?[")
-
-
-def parse_databar(_ctx: click.Context, _param: click.Parameter, value: str) -> str | int:
-    """``auto``, ``none`` or a row count."""
-    value = value.strip().lower()
-    if value in ("auto", "none"):
-        return value
-    if value.isdigit():
-        return int(value)
-    raise click.BadParameter(f"{value!r}: use auto, none or a number of rows (e.g. 64)")
+__all__ = ["command", "collect_inputs", "parse_databar"]
 
 
 def _glob_base(pattern: str) -> Path:
@@ -79,22 +72,20 @@ def collect_inputs(inputs: tuple[str, ...], recursive: bool, outdir: Path
 
 @click.command("deblur")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", "outdir", required=True,
+@click.option("--out", "-o", "outdir", required=True,
               type=click.Path(file_okay=False, path_type=Path), help="Folder for the restored files.")
-@click.option("--model", default=None, metavar="NAME_OR_CKPT",
-              help="Registry name or checkpoint (.safetensors, .ckpt, NAFNet .pth); default: the bundled model.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--tile", type=click.IntRange(min=0), default=512, show_default=True,
-              help="Tile size in pixels (bounds memory); 0 runs whole images.")
+@model_option()
+@device_option()
+@tile_option()
+@tlc_option()
 @click.option("--overlap", type=click.IntRange(min=0), default=None,
               help="Tile overlap in pixels [default: max(32, tile/8)].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True,
               help="Tiles per forward pass.")
-@click.option("--databar", default="auto", show_default=True, callback=parse_databar,
-              help="Rows of the bottom info band to copy unchanged: auto, none or a number.")
+@databar_option("Rows of the bottom info band to copy unchanged: auto, none or a number.")
 @click.option("--recursive", is_flag=True, help="Also restore images in sub-folders of folder inputs.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
-def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: str, tile: int,
+def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: str, tile: int, tlc: int,
             overlap: int | None, batch_size: int, databar: str | int, recursive: bool,
             overwrite: bool) -> None:
     """Deblur SEM images: INPUT... are files, folders or glob patterns."""
@@ -107,9 +98,9 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
         raise click.ClickException("; ".join(errors))
     try:
         deblurrer = Deblurrer.from_pretrained(model, device=device, tile=tile or None,
-                                              overlap=overlap, batch_size=batch_size)
+                                              overlap=overlap, batch_size=batch_size, tlc=tlc_value(tlc))
     except (FileNotFoundError, ValueError, KeyError) as exc:
-        raise click.ClickException(str(exc).strip("'\"")) from exc
+        raise usage_error(exc) from None
     for message in errors:
         click.echo(f"error: {message}", err=True)
     failed = [message.split(":")[0] for message in errors]

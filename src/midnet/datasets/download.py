@@ -66,6 +66,12 @@ class PublishedFile:
     index: int
 
 
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/midnet/midnet-sem`` (``~/.cache/midnet/midnet-sem`` by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "midnet" / "midnet-sem"
+
+
 def published_files(
     groups: Iterable[str] | None = None, names: Iterable[str] | None = None
 ) -> list[PublishedFile]:
@@ -291,8 +297,6 @@ def download(
     ``retry_wait * try`` seconds between them. Frames are rebuilt for every requested group
     whose 24 crops are all verified. Returns a :class:`DownloadReport`; inspect ``.ok``.
     """
-    from midnet.datasets.paths import default_cache_dir
-
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
     say = log or (lambda message: None)

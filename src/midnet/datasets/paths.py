@@ -13,15 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from midnet.datasets import frames as _frames
+from midnet.datasets.download import default_cache_dir, normalise_group, published_files
+from midnet.datasets.download import download as _download
 
 #: Environment variable naming a local copy of the published pairs.
 ENV_DATA = "MIDNET_DATA"
 
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/midnet/midnet-sem`` (``~/.cache/midnet/midnet-sem`` by default)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "midnet" / "midnet-sem"
+__all__ = ["ENV_DATA", "default_cache_dir", "missing_files", "data_root", "frame_pair"]
 
 
 def missing_files(root: str | Path) -> list[str]:
@@ -29,8 +27,6 @@ def missing_files(root: str | Path) -> list[str]:
 
     Cheap enough to run on every command start; ``midnet data verify`` checks the hashes.
     """
-    from midnet.datasets.download import published_files
-
     root = Path(root)
     entries = published_files()
     missing = [e.relpath for e in entries if not (root / e.relpath).is_file()]
@@ -79,8 +75,6 @@ def data_root(download: bool = False, *, log: Callable[[str], None] | None = Non
             f"{cache}: published MIDNet data not found ({len(missing)} files missing); run "
             f"`midnet data download` or set {ENV_DATA} to a local copy"
         )
-    from midnet.datasets.download import download as _download
-
     say = log or _stderr
     say(f"downloading the published MIDNet SEM pairs to {cache} ...")
     report = _download(cache, log=say)
@@ -102,8 +96,6 @@ def frame_pair(
 
     ``group`` is ``"7-1"`` (or ``"7"``/``7``). ``root`` defaults to :func:`data_root`.
     """
-    from midnet.datasets.download import normalise_group
-
     group = normalise_group(group)
     base = Path(root) if root is not None else data_root(download=download)
     paths = tuple(_frames.frame_path(base, kind, group) for kind in _frames.KINDS)

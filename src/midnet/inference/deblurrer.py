@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from midnet import __version__
-from midnet.inference import default_model_path
+from midnet import models
+from midnet.version import __version__
 from midnet.inference.tiling import tiled_inference
 
 log = logging.getLogger(__name__)
@@ -42,15 +42,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return torch.device(device)
 
 
-def model_in_channels(model: nn.Module) -> int:
-    """The number of input channels: from the registry config, else the first Conv2d."""
-    config = getattr(model, "midnet_config", None) or {}
-    if "in_channels" in config:
-        return int(config["in_channels"])
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            return module.in_channels
-    raise ValueError("cannot tell the model's number of input channels (no Conv2d found)")
+#: kept for callers of the old name; the registry answers (first conv of the entry)
+model_in_channels = models.in_channels
 
 
 class Deblurrer:
@@ -69,30 +62,29 @@ class Deblurrer:
         self.device = resolve_device(device)
         self.model = model.eval().to(self.device)
         if tlc:
-            from midnet.models import enable_tlc
-
-            enable_tlc(self.model, 256 if tlc is True else int(tlc))
+            models.enable_tlc(self.model, 256 if tlc is True else int(tlc))
         self.tile = tile
         self.overlap = overlap
         self.batch_size = batch_size
-        self.in_channels = model_in_channels(self.model)
+        self.in_channels = models.in_channels(self.model)
         self.model_name = model_name or getattr(model, "midnet_name", type(model).__name__)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path | None = None, *, device: str = "auto",
                         tile: int | None = 512, overlap: int | None = None, batch_size: int = 4,
                         tlc: bool | int = False) -> Deblurrer:
-        """Load a registry name, a checkpoint file, or (``None``) the bundled default model."""
-        from midnet.models import load_model
+        """Load a model name with trained weights, a checkpoint file, or (``None``) the default model.
 
+        An architecture name without weights is refused (:class:`midnet.models.NoWeightsError`).
+        """
         if name_or_path is None:
-            path = default_model_path()
+            name_or_path = models.DEFAULT_MODEL
+            path = models.entry(models.DEFAULT_MODEL).weights_path
             if not path.is_file():
                 raise FileNotFoundError(
                     f"the bundled default model is not installed ({path}); pass a model with "
                     "--model NAME_OR_CHECKPOINT (Python: Deblurrer.from_pretrained('path.safetensors'))")
-            name_or_path = path
-        model = load_model(str(name_or_path))
+        model = models.load_model(str(name_or_path))
         name = Path(name_or_path).name if Path(str(name_or_path)).suffix else str(name_or_path)
         return cls(model, device=device, tile=tile, overlap=overlap, batch_size=batch_size,
                    tlc=tlc, model_name=name)

@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from midnet.io.images import ImageFile
+from midnet.io.sidecar import jeol_fields
 
 #: the heuristic looks for a bar no taller than this fraction of the image
 MAX_FRACTION = 1 / 3
@@ -56,8 +57,6 @@ def databar_from_metadata(image: ImageFile, page: int = 0) -> int | None:
             return int(match.group(1))
     text = image.metadata.get("sidecar_text")
     if text:
-        from midnet.io.sidecar import jeol_fields
-
         size = jeol_fields(text).get("CM_FULL_SIZE", "").split()
         if len(size) == 2 and size[1].isdigit() and 0 < int(size[1]) <= height:
             return height - int(size[1])

@@ -1,9 +1,10 @@
 """The demo: restore a published SEM frame with the bundled model and show the result.
 
 It is the README's main job, so it exercises the real path a user takes: the frame is read
-from disk, restored by :class:`~midnet.inference.deblurrer.Deblurrer` with the data bar passed
-through untouched, and scored on the image area only (rows above the data bar), because the
-data bar's text differs between the blurry and sharp captures.
+from disk, restored by :class:`~midnet.inference.deblurrer.Deblurrer` into a file exactly as
+`midnet deblur` writes it (the data bar found by the io detector and passed through), and that
+file is scored by :mod:`midnet.evaluation.scoring`, the rule every command shares (8-bit, as the
+paper's code; the data bar left out because its text differs between the captures).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from midnet.datasets import data_root, frame_pair
+from midnet.evaluation import load_pair, score_pair
+from midnet.inference.deblurrer import Deblurrer
 from midnet.io import read_image
 from midnet.io.atomic import atomic_write
 
-#: rows 960..1023 of a published 1280x1024 frame are the microscope's data bar
-FRAME_IMAGE_ROWS = 960
 #: the source image held out from the bundled model's training (validation image)
 DEMO_GROUP = "7-1"
 
@@ -46,44 +48,33 @@ class DemoResult:
         return asdict(self)
 
 
-def score_image_area(restored: np.ndarray, sharp: np.ndarray, rows: int = FRAME_IMAGE_ROWS) -> tuple[float, float]:
-    """PSNR and SSIM (8-bit, paper convention) of the rows above the data bar."""
-    from midnet.metrics import psnr, ssim
-
-    a, b = restored[:rows], sharp[:rows]
-    return psnr(a, b, data_range=255), ssim(a, b, data_range=255)
-
-
 def run_demo(out_dir: str | Path, *, model: str | None = None, group: str = DEMO_GROUP,
-             device: str = "auto", overwrite: bool = True) -> DemoResult:
+             device: str = "auto", tile: int | None = 512, tlc: bool | int = False,
+             overwrite: bool = True) -> DemoResult:
     """Restore the blurry frame of ``group``; write the restored PNG and a comparison figure."""
-    from midnet.datasets import data_root, frame_pair
-    from midnet.inference.deblurrer import Deblurrer
-
     data_root(download=True)  # MIDNET_DATA, or the verified download cache
     blur_path, sharp_path = frame_pair(group)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    deblurrer = Deblurrer.from_pretrained(model, device=device)
+    deblurrer = Deblurrer.from_pretrained(model, device=device, tile=tile, tlc=tlc)
+    pair = load_pair(blur_path, sharp_path, name=group)
     restored_path = out_dir / f"{group}_restored.png"
-    blurry = read_image(blur_path).array
-    deblurrer.deblur_file(blur_path, restored_path, databar=blurry.shape[0] - FRAME_IMAGE_ROWS, overwrite=overwrite)
-    sharp = read_image(sharp_path).array
+    deblurrer.deblur_file(blur_path, restored_path, databar=pair.restore_rows, overwrite=overwrite)
     restored = read_image(restored_path).array
-    if not np.array_equal(restored[FRAME_IMAGE_ROWS:], blurry[FRAME_IMAGE_ROWS:]):
+    rows = pair.blurry.shape[0] - pair.databar_rows
+    if not np.array_equal(restored[rows:], pair.blurry[rows:]):
         raise RuntimeError("data bar was not passed through unchanged")  # a bug, not user error
-    pb, sb = score_image_area(blurry, sharp)
-    pr, sr = score_image_area(restored, sharp)
+    before, after = score_pair(pair.blurry, pair), score_pair(restored, pair)
     figure_path = out_dir / f"{group}_comparison.png"
-    result = DemoResult(group, deblurrer.model_name, pb, sb, pr, sr, str(restored_path), str(figure_path),
-                        FRAME_IMAGE_ROWS)
-    write_comparison_figure(blurry, restored, sharp, figure_path, result)
+    result = DemoResult(group, deblurrer.model_name, before.psnr, before.ssim, after.psnr, after.ssim,
+                        str(restored_path), str(figure_path), rows)
+    write_comparison_figure(pair.blurry, restored, pair.sharp, figure_path, result)
     return result
 
 
-def _inset_box(image: np.ndarray, size: int = 192) -> tuple[int, int, int]:
+def _inset_box(image: np.ndarray, rows: int, size: int = 192) -> tuple[int, int, int]:
     """The most textured (highest local variance) square of the image area, for the zoom."""
-    area = image[:FRAME_IMAGE_ROWS].astype(np.float32)
+    area = image[:rows].astype(np.float32)
     best, best_yx = -1.0, (0, 0)
     for y in range(0, area.shape[0] - size + 1, size // 2):
         for x in range(0, area.shape[1] - size + 1, size // 2):
@@ -96,13 +87,13 @@ def _inset_box(image: np.ndarray, size: int = 192) -> tuple[int, int, int]:
 def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.ndarray,
                             path: str | Path, result: DemoResult) -> Path:
     """blurry | restored | sharp, full frames on top and zoomed insets below, written atomically."""
-    import matplotlib
+    import matplotlib  # lazy: a second of import time, only needed for this figure
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    y, x, s = _inset_box(sharp)
+    y, x, s = _inset_box(sharp, result.image_rows)
     titles = [f"blurry  {result.psnr_blurry:.2f} dB / {result.ssim_blurry:.3f}",
               f"restored  {result.psnr_restored:.2f} dB / {result.ssim_restored:.3f}", "sharp (reference)"]
     fig, axes = plt.subplots(2, 3, figsize=(15, 10), gridspec_kw={"height_ratios": [1024 / 1280, 1]},

@@ -1,8 +1,8 @@
 """A loopback HTTP server that serves a folder and can inject faults, for download tests.
 
-Both the library tests and the CLI tests need the same server, and it lets anyone check the
-downloader offline against a local mirror, so it lives in the package rather than in a test
-file. It binds 127.0.0.1 on a free port, runs in a daemon thread and is shut down by the
+Both the library tests and the CLI tests need the same server, so it lives here, beside the
+tests, importable from any of them (pytest puts this folder on ``sys.path`` for
+``tests/conftest.py``); it is not part of the installed package. It binds 127.0.0.1 on a free port, runs in a daemon thread and is shut down by the
 context manager; every request is recorded so tests can count what was fetched.
 
 Faults, keyed by the path relative to the served folder (e.g. ``"blur/1-1_s001.png"``):

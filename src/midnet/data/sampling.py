@@ -1,4 +1,4 @@
-"""Paired-image datasets: in-memory pairs, random training crops, whole validation images.
+"""Training samples from pairs: in-memory pairs, random training crops keyed by step, whole images.
 
 Why sampling is keyed by (seed, sample index) instead of a global RNG: resuming a run at
 step s must draw exactly the crops an uninterrupted run would have drawn, on any number of
