@@ -25,10 +25,9 @@ def _corpus(root: Path) -> Path:
 
 
 def test_synthetic_run_validates_per_group_and_exports_last(tmp_path: Path, tiny_config: dict) -> None:
-    cfg = tiny_config
-    cfg["synthetic"].update(corpus=str(_corpus(tmp_path / "corpus")), val_sources=["held-out"],
-                            real_fraction=0.3, val_crop=48)
-    cfg["train"].update(max_steps=6, val_every=6, export="last")
+    cfg = tiny_config.updated(f"synthetic.corpus={_corpus(tmp_path / 'corpus')}", "synthetic.val_sources=[held-out]",
+                              "synthetic.real_fraction=0.3", "synthetic.val_crop=48", "train.max_steps=6",
+                              "train.val_every=6", "train.export=last")
     result = train(cfg, tmp_path / "run")
     assert result.exported is not None and result.exported.is_file()
     rows = list(csv.DictReader((tmp_path / "run" / "logs" / "csv" / "version_0" / "metrics.csv").open()))
