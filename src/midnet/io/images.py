@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+import logging
+import re
 from typing import Any
 
 import numpy as np
 
 from midnet.io.atomic import atomic_write
+
+log = logging.getLogger(__name__)
 
 #: file suffixes `read_image` understands, by format
 SUFFIXES: dict[str, str] = {
@@ -64,24 +68,57 @@ def image_format(path: str | Path) -> str:
                          f"{', '.join(sorted(SUFFIXES))}") from None
 
 
+#: leading bytes of each format, for reading files by their content
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"II+\x00", "tiff"), (b"MM\x00+", "tiff"),
+    (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"BM", "bmp"),
+)
+
+
+def sniff_format(path: Path) -> str | None:
+    """The format the file's first bytes announce (None: none midnet reads)."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic):
+            return fmt
+    return None
+
+
 def read_image(path: str | Path) -> ImageFile:
-    """Read ``path`` (TIFF, PNG, JPEG, BMP) with its metadata; one-line ValueError if unreadable."""
+    """Read ``path`` (TIFF, PNG, JPEG, BMP) with its metadata; one-line ValueError if unreadable.
+
+    The format is taken from the file's content, so a BMP saved as ``.png`` is read as the BMP
+    it is (and written back as one, under its name); the suffix only selects which files are
+    images. Errors always name the file, never a decoder's internal buffer.
+    """
     from midnet.io import raster, sidecar, tiff
 
     path = Path(path)
     fmt = image_format(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError(f"{path}: empty file (0 bytes); the transfer or save was interrupted, copy it again")
+    content = sniff_format(path)
+    if content is None:
+        raise ValueError(f"{path}: cannot read image (its content is not TIFF, PNG, JPEG or BMP); "
+                         f"check the file is a valid {fmt.upper()}")
+    if content != fmt:
+        log.info("%s: content is %s, not %s as the name says; reading it as %s",
+                 path, content.upper(), fmt.upper(), content.upper())
+        fmt = content
     try:
         image = tiff.read_tiff(path) if fmt == "tiff" else raster.read_raster(path, fmt)
     except ValueError as exc:
         if str(exc).startswith(str(path)):
             raise
-        raise ValueError(f"{path}: cannot read image ({_one_line(exc)}); "
-                         f"check the file is a valid {fmt.upper()}") from exc
+        raise ValueError(f"{path}: cannot read image ({_one_line(exc, path)}); "
+                         f"check the file is a complete, valid {fmt.upper()} ({size} bytes)") from exc
     except Exception as exc:  # noqa: BLE001 - any decoder failure is the same user error
-        raise ValueError(f"{path}: cannot read image ({type(exc).__name__}: {_one_line(exc)}); "
-                         f"check the file is a valid {fmt.upper()}") from exc
+        raise ValueError(f"{path}: cannot read image ({type(exc).__name__}: {_one_line(exc, path)}); "
+                         f"check the file is a complete, valid {fmt.upper()} ({size} bytes)") from exc
     found = sidecar.find_sidecar(path)
     if found is not None:
         image.metadata["sidecar"] = found
@@ -89,8 +126,12 @@ def read_image(path: str | Path) -> ImageFile:
     return image
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200]
+def _one_line(exc: BaseException, path: Path | None = None) -> str:
+    """The message on one line, a decoder's ``<_io.BytesIO object at ...>`` replaced by the name."""
+    text = " ".join(str(exc).split())
+    if path is not None:
+        text = re.sub(r"<_io\.\w+ (object )?(at 0x[0-9a-f]+|name=[^>]*)>", path.name, text)
+    return text[:200] or type(exc).__name__
 
 
 def write_image(path: str | Path, image: ImageFile, *, note: str | None = None,
@@ -104,7 +145,7 @@ def write_image(path: str | Path, image: ImageFile, *, note: str | None = None,
     from midnet.io import raster, tiff
 
     path = Path(path)
-    if image_format(path) != image.format:
+    if image_format(path) != image.format and path.suffix.lower() != image.path.suffix.lower():
         raise ValueError(f"{path}: output suffix does not match the input's format {image.format}")
     if image.format == "tiff":
         return atomic_write(path, lambda tmp: tiff.write_tiff(tmp, image, note), overwrite=overwrite)
@@ -136,20 +177,8 @@ def from_float(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     raise ValueError(f"unsupported image dtype {dtype}")
 
 
-def is_grey_ramp(palette: np.ndarray, *, min_fraction: float = 0.9) -> bool:
-    """True when a palette (N, 3) is a grey ramp: entry i is grey of level ~i, overlays allowed.
+def is_grey_ramp(palette: np.ndarray) -> bool:
+    """True when a palette (N, 3) is a grey ramp, overlay colours allowed (see `midnet.io.palette`)."""
+    from midnet.io.palette import is_grey_with_overlays
 
-    Zeiss writes 8-bit SEM images as palette TIFFs whose map is a grey ramp except a few entries
-    recoloured for annotation overlays; the raw index is then the grey level, and applying the
-    palette would paint the overlay colours into the data. ``min_fraction`` of the entries
-    must be grey and on the ramp (within 1 % of full scale).
-    """
-    palette = np.asarray(palette, dtype=np.float64)
-    n = palette.shape[0]
-    if n < 2 or palette.ndim != 2 or palette.shape[1] < 3:
-        return False
-    full = 65535.0 if palette.max() > 255 else 255.0
-    ramp = np.arange(n) * full / (n - 1)
-    grey = (np.ptp(palette[:, :3], axis=1) <= 0.01 * full)
-    on_ramp = np.abs(palette[:, 0] - ramp) <= 0.01 * full
-    return bool(np.mean(grey & on_ramp) >= min_fraction)
+    return is_grey_with_overlays(palette)
