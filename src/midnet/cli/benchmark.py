@@ -74,7 +74,7 @@ def command(data_root: Path | None, out: Path, config_path: Path | None, overrid
         if data_root is not None:
             cfg["data"]["root"] = str(data_root)
         if cfg["data"]["root"] is None:
-            from midnet.datasets import data_root as published_root
+            from midnet.sample_data import data_root as published_root
 
             cfg["data"]["root"] = str(published_root())
         from midnet.benchmark.config import validate

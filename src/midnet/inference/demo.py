@@ -4,6 +4,10 @@ It is the README's main job, so it exercises the real path a user takes: the fra
 from disk, restored by :class:`~midnet.inference.deblurrer.Deblurrer` with the data bar passed
 through untouched, and scored on the image area only (rows above the data bar), because the
 data bar's text differs between the blurry and sharp captures.
+
+It needs no network: with the published data at hand ($MIDNET_DATA or the download cache) it
+restores the full frame; otherwise it uses the crop of frame 7-1 shipped in the package
+(`midnet/sample_data/demo/`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from midnet.io.atomic import atomic_write
 
 #: rows 960..1023 of a published 1280x1024 frame are the microscope's data bar
 FRAME_IMAGE_ROWS = 960
+#: the data bar of the published frames (and of the shipped crop)
+FRAME_BAR_ROWS = 64
 #: the source image held out from the bundled model's training (validation image)
 DEMO_GROUP = "7-1"
 
@@ -36,7 +42,7 @@ class DemoResult:
 
     def summary(self) -> str:
         return (
-            f"source image {self.group}, image area (rows 0..{self.image_rows - 1}), 8-bit:\n"
+            f"{self.group}, image area (rows 0..{self.image_rows - 1}), 8-bit:\n"
             f"  blurry   PSNR {self.psnr_blurry:6.2f} dB  SSIM {self.ssim_blurry:.4f}\n"
             f"  restored PSNR {self.psnr_restored:6.2f} dB  SSIM {self.ssim_restored:.4f}  ({self.model})\n"
             f"restored image: {self.restored_path}\nfigure:         {self.figure_path}"
@@ -54,36 +60,75 @@ def score_image_area(restored: np.ndarray, sharp: np.ndarray, rows: int = FRAME_
     return psnr(a, b, data_range=255), ssim(a, b, data_range=255)
 
 
+def packaged_pair() -> tuple[Path, Path]:
+    """(blurry, sharp) crop of frame 7-1 shipped in the package, for the offline demo."""
+    from importlib import resources
+
+    folder = resources.files("midnet.sample_data") / "demo"
+    return Path(str(folder / "7-1_blur_crop.png")), Path(str(folder / "7-1_sharp_crop.png"))
+
+
+def demo_pair(group: str = DEMO_GROUP) -> tuple[Path, Path, str]:
+    """(blurry, sharp, what it is): the full frames when the data is at hand, else the shipped crop.
+
+    Never downloads: ``make demo`` on a fresh machine must not need the network.
+    """
+    import os
+
+    from midnet.sample_data import ENV_DATA, data_root, frame_pair, normalise_group
+
+    group = normalise_group(group)
+    try:
+        root: Path | None = data_root(download=False)
+    except FileNotFoundError:
+        if os.environ.get(ENV_DATA, "").strip():
+            raise  # a wrong $MIDNET_DATA is worth knowing about
+        root = None
+    if root is not None:
+        try:
+            blur, sharp = frame_pair(group, root=root)
+            return blur, sharp, f"source image {group}"
+        except FileNotFoundError:
+            if group != DEMO_GROUP:
+                raise
+    elif group != DEMO_GROUP:
+        raise FileNotFoundError(f"source image {group}: the published data is not here; run "
+                                f"`midnet data download` (only {DEMO_GROUP} ships with midnet)")
+    blur, sharp = packaged_pair()
+    return blur, sharp, f"source image {group}, the 640x512 crop shipped with midnet"
+
+
 def run_demo(out_dir: str | Path, *, model: str | None = None, group: str = DEMO_GROUP,
              device: str = "auto", overwrite: bool = True) -> DemoResult:
     """Restore the blurry frame of ``group``; write the restored PNG and a comparison figure."""
-    from midnet.datasets import data_root, frame_pair
     from midnet.inference.deblurrer import Deblurrer
+    from midnet.sample_data import normalise_group
 
-    data_root(download=True)  # MIDNET_DATA, or the verified download cache
-    blur_path, sharp_path = frame_pair(group)
+    group = normalise_group(group)
+    blur_path, sharp_path, what = demo_pair(group)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     deblurrer = Deblurrer.from_pretrained(model, device=device)
     restored_path = out_dir / f"{group}_restored.png"
     blurry = read_image(blur_path).array
-    deblurrer.deblur_file(blur_path, restored_path, databar=blurry.shape[0] - FRAME_IMAGE_ROWS, overwrite=overwrite)
+    image_rows = blurry.shape[0] - FRAME_BAR_ROWS
+    deblurrer.deblur_file(blur_path, restored_path, databar=FRAME_BAR_ROWS, overwrite=overwrite)
     sharp = read_image(sharp_path).array
     restored = read_image(restored_path).array
-    if not np.array_equal(restored[FRAME_IMAGE_ROWS:], blurry[FRAME_IMAGE_ROWS:]):
+    if not np.array_equal(restored[image_rows:], blurry[image_rows:]):
         raise RuntimeError("data bar was not passed through unchanged")  # a bug, not user error
-    pb, sb = score_image_area(blurry, sharp)
-    pr, sr = score_image_area(restored, sharp)
+    pb, sb = score_image_area(blurry, sharp, image_rows)
+    pr, sr = score_image_area(restored, sharp, image_rows)
     figure_path = out_dir / f"{group}_comparison.png"
-    result = DemoResult(group, deblurrer.model_name, pb, sb, pr, sr, str(restored_path), str(figure_path),
-                        FRAME_IMAGE_ROWS)
+    result = DemoResult(what, deblurrer.model_name, pb, sb, pr, sr, str(restored_path), str(figure_path),
+                        image_rows)
     write_comparison_figure(blurry, restored, sharp, figure_path, result)
     return result
 
 
 def _inset_box(image: np.ndarray, size: int = 192) -> tuple[int, int, int]:
     """The most textured (highest local variance) square of the image area, for the zoom."""
-    area = image[:FRAME_IMAGE_ROWS].astype(np.float32)
+    area = image[:max(size, image.shape[0] - FRAME_BAR_ROWS)].astype(np.float32)
     best, best_yx = -1.0, (0, 0)
     for y in range(0, area.shape[0] - size + 1, size // 2):
         for x in range(0, area.shape[1] - size + 1, size // 2):
@@ -105,7 +150,8 @@ def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.
     y, x, s = _inset_box(sharp)
     titles = [f"blurry  {result.psnr_blurry:.2f} dB / {result.ssim_blurry:.3f}",
               f"restored  {result.psnr_restored:.2f} dB / {result.ssim_restored:.3f}", "sharp (reference)"]
-    fig, axes = plt.subplots(2, 3, figsize=(15, 10), gridspec_kw={"height_ratios": [1024 / 1280, 1]},
+    height, width = sharp.shape[:2]
+    fig, axes = plt.subplots(2, 3, figsize=(15, 10), gridspec_kw={"height_ratios": [height / width, 1]},
                              layout="constrained")
     for col, (img, title) in enumerate(zip((blurry, restored, sharp), titles)):
         ax = axes[0, col]
@@ -118,7 +164,7 @@ def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.
             ax.set_xticks([])
             ax.set_yticks([])
     fig.suptitle(
-        f"MIDNet ({result.model}) on source image {result.group} (not trained on: the validation image). "
+        f"MIDNet ({result.model}) on {result.group} (not trained on: the validation image). "
         f"PSNR / SSIM on the image area (rows 0..{result.image_rows - 1}, 8-bit); the data bar is passed through.",
         fontsize=11,
     )

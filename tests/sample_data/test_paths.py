@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from midnet.datasets import data_root, default_cache_dir, frame_pair, missing_files, published_files
-from midnet.datasets.testing import serve_folder
+from midnet.sample_data import data_root, default_cache_dir, frame_pair, missing_files, published_files
+from midnet.sample_data.testing import serve_folder
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from midnet.datasets import frames as _frames
+from midnet.sample_data import frames as _frames
 
 #: Environment variable naming a local copy of the published pairs.
 ENV_DATA = "MIDNET_DATA"
@@ -29,7 +29,7 @@ def missing_files(root: str | Path) -> list[str]:
 
     Cheap enough to run on every command start; ``midnet data verify`` checks the hashes.
     """
-    from midnet.datasets.download import published_files
+    from midnet.sample_data.download import published_files
 
     root = Path(root)
     entries = published_files()
@@ -79,7 +79,7 @@ def data_root(download: bool = False, *, log: Callable[[str], None] | None = Non
             f"{cache}: published MIDNet data not found ({len(missing)} files missing); run "
             f"`midnet data download` or set {ENV_DATA} to a local copy"
         )
-    from midnet.datasets.download import download as _download
+    from midnet.sample_data.download import download as _download
 
     say = log or _stderr
     say(f"downloading the published MIDNet SEM pairs to {cache} ...")
@@ -102,7 +102,7 @@ def frame_pair(
 
     ``group`` is ``"7-1"`` (or ``"7"``/``7``). ``root`` defaults to :func:`data_root`.
     """
-    from midnet.datasets.download import normalise_group
+    from midnet.sample_data.download import normalise_group
 
     group = normalise_group(group)
     base = Path(root) if root is not None else data_root(download=download)

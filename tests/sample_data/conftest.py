@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from midnet.datasets.testing import LoopbackServer, serve_folder
+from midnet.sample_data.testing import LoopbackServer, serve_folder
 
 #: the source image the download tests fetch (24 crops, ~7 MB: fast on loopback)
 GROUP = "1-1"
