@@ -280,7 +280,7 @@ def find_databar(array: np.ndarray, *, max_value: float | None = None) -> DataBa
         if above >= IMAGE_LIKE:
             doubts.append(f"{above:.0%} of the rows above it look like bar rows too")
         foot = grey[low + 1:]
-        if len(foot) and not all(np.mean(np.abs(row - np.median(row)) <= LEVEL_TOLERANCE) >= 0.9 for row in foot):
+        if len(foot) > 2 and not all(np.mean(np.abs(row - np.median(row)) <= LEVEL_TOLERANCE) >= 0.9 for row in foot):
             doubts.append(f"the box ends {height - 1 - low} rows above the bottom (an inset); "
                           "the rows below it are kept unrestored too")
         rows = height - top

@@ -27,7 +27,15 @@ import tifffile
 
 from midnet.io.images import ImageFile
 from midnet.io.palette import OverlayPalette, is_grey_with_overlays
-from midnet.io.tiff_subifd import SUBIFD_TAGS, attach_subifds, placeholder_tag, read_subifd, subifd_offset
+from midnet.io.tiff_subifd import (
+    SUBIFD_TAGS,
+    Fixup,
+    finish_tags,
+    placeholder_codes,
+    placeholder_tag,
+    read_subifd,
+    subifd_offset,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +45,8 @@ VENDOR_TAGS: dict[int, str] = {34682: "FEI_HELIOS", 34680: "FEI_SFEG", 34118: "C
 TAG_DESCRIPTION, TAG_SOFTWARE, TAG_PROCESSING_SOFTWARE = 270, 305, 11
 #: tags written from parsed values (not copied raw): tifffile writes them from the arguments
 _WRITTEN = {254, 270, 282, 283, 296, 305, 11, 320, 347, 530, 532} | set(tifffile.TIFF.TAG_FILTERED)
+#: structural tags kept through a placeholder when tifffile leaves them out (default values)
+_KEEP_STRUCTURAL = (284, 339)
 #: compressions tifffile can write back (others are written uncompressed)
 _WRITABLE_COMPRESSION = {1, 5, 8, 32773, 32946, 50000, 34925}
 #: numpy formats of numeric TIFF tag types (rationals are pairs of 32-bit integers)
@@ -55,6 +65,35 @@ def _raw_tag(tif: tifffile.TiffFile, tag: tifffile.TiffTag) -> tuple[int, int, i
         return (tag.code, 7, len(raw), raw, True)
     values = np.frombuffer(raw, dtype=np.dtype(fmt).newbyteorder(tif.byteorder))
     return (tag.code, int(tag.dtype), tag.count, tuple(values.tolist()), True)
+
+
+def _writable_entries(meta: dict[str, Any], bigtiff: bool
+                      ) -> tuple[list[tuple[int, int, int, Any, bool]], dict[int, Fixup]]:
+    """(extratags for tifffile, placeholder fixups) for one page's copied tags.
+
+    tifffile terminates ASCII values with one NUL, omits default-valued structural tags and
+    cannot write sub-directories, so an ASCII value that does not end in exactly one NUL,
+    SampleFormat/PlanarConfiguration and the EXIF/GPS directories go in under placeholder
+    codes that `midnet.io.tiff_subifd.finish_tags` turns into the real tags afterwards.
+    """
+    used = {entry[0] for entry in meta["extratags"]}
+    free = placeholder_codes(used)
+    extratags = []
+    fixups: dict[int, Fixup] = {}
+    for code, dtype, count, value, _ in meta["extratags"]:
+        if dtype == 2 and value.endswith(b"\x00") and not value.endswith(b"\x00\x00"):
+            extratags.append((code, 2, count - 1, value[:-1], True))  # tifffile adds the NUL back
+        elif dtype == 2 or code in _KEEP_STRUCTURAL:
+            placeholder = next(free)
+            fixups[placeholder] = (code, dtype, None)
+            extratags.append((placeholder, 7 if dtype == 2 else dtype, count, value, True))
+        else:
+            extratags.append((code, dtype, count, value, True))
+    for code, entries in meta["subifds"].items():
+        placeholder = next(free)
+        fixups[placeholder] = (code, 0, entries)
+        extratags.append(placeholder_tag(placeholder, bigtiff))
+    return extratags, fixups
 
 
 def _text(tag: tifffile.TiffTag | None) -> str | None:
@@ -99,14 +138,18 @@ def _page_meta(tif: tifffile.TiffFile, page: tifffile.TiffPage, path: Path, inde
     for tag in tags:
         code = tag.code
         if code in SUBIFD_TAGS:
-            offset = subifd_offset(tif.filehandle, tag.valueoffset, tif.byteorder, tif.is_bigtiff)
+            entry_value = tag.offset + (12 if tif.is_bigtiff else 8)  # tifffile's valueoffset follows it
+            offset = subifd_offset(tif.filehandle, entry_value, tif.byteorder, tif.is_bigtiff)
             try:
                 meta["subifds"][code] = read_subifd(tif.filehandle, offset, tif.byteorder, tif.is_bigtiff)
             except Exception as exc:  # noqa: BLE001 - a broken EXIF block must not lose the image
                 log.warning("%s: page %d: tag %d (sub-directory) unreadable, not copied: %s",
                             path, index, code, exc)
             continue
-        if code in _WRITTEN or code >= 65000:
+        if code in _KEEP_STRUCTURAL:
+            meta["extratags"].append(_raw_tag(tif, tag))
+            continue
+        if code in _WRITTEN:
             continue
         if int(tag.dtype) in (13, 18):
             log.warning("%s: page %d: tag %d points to a directory midnet cannot copy; left out",
@@ -177,13 +220,14 @@ def write_tiff(path: Path, image: ImageFile, note: str | None) -> None:
     pages_meta = image.metadata["tiff_pages"]
     bigtiff = bool(image.metadata.get("bigtiff")) or sum(p.nbytes for p in image.pages) > 2**31
     byteorder = image.metadata.get("byteorder", "<")
+    all_fixups: list[dict[int, Fixup]] = []
     with tifffile.TiffWriter(path, bigtiff=bigtiff, byteorder=byteorder) as tw:
         for data, meta in zip(image.pages, pages_meta):
-            extratags = list(meta["extratags"])
+            extratags, fixups = _writable_entries(meta, bigtiff)
+            all_fixups.append(fixups)
             software, processing = _note_tags(meta, note)
             if processing is not None:
                 extratags.append((TAG_PROCESSING_SOFTWARE, 2, 0, processing, True))
-            extratags.extend(placeholder_tag(code, bigtiff) for code in meta["subifds"])
             kwargs: dict[str, Any] = {}
             if data.ndim == 3 and meta["planarconfig"] == 2:
                 data = np.moveaxis(data, -1, 0)
@@ -207,4 +251,4 @@ def write_tiff(path: Path, image: ImageFile, note: str | None) -> None:
             tw.write(data, photometric=meta["photometric"], compression=compression or None,
                      description=meta["description"], software=software or False,
                      metadata=None, extratags=extratags, **kwargs)
-    attach_subifds(path, [meta["subifds"] for meta in pages_meta])
+    finish_tags(path, all_fixups)
