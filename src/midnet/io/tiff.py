@@ -246,6 +246,9 @@ def write_tiff(path: Path, image: ImageFile, note: str | None) -> None:
             if meta["subfiletype"] is not None:
                 kwargs["subfiletype"] = meta["subfiletype"]
             compression = meta["compression"] if meta["compression"] in _WRITABLE_COMPRESSION else 1
+            if data.dtype.kind in "ui" and meta["bitspersample"] < data.dtype.itemsize * 8:
+                kwargs["bitspersample"] = meta["bitspersample"]  # packed 12/14-bit stays packed
+                compression = 1  # tifffile packs only uncompressed data
             if compression != 1 and meta["predictor"] > 1:
                 kwargs["predictor"] = meta["predictor"]
             tw.write(data, photometric=meta["photometric"], compression=compression or None,
