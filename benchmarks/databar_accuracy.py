@@ -33,7 +33,16 @@ DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def synthetic_frames(count: int, seed: int = 0):
-    """(name, array, max_value, true rows) of random specimen-like frames with and without bars."""
+    """(name, array, max_value, true rows) of random specimen-like frames with and without bars.
+
+    Bars: black or white, text in one or two lines, optional separator line (1-4 rows), border
+    line, noise, JPEG compression, or an inset box with specimen below it (truth: from the
+    box's top to the bottom). Frames without a bar include hard cases: a dark shadow with a soft,
+    wavy edge and bright specks at the bottom, and particles on a black substrate.
+    """
+    import io
+
+    from PIL import Image
     from scipy.ndimage import gaussian_filter
 
     rng = np.random.default_rng(seed)
@@ -44,31 +53,53 @@ def synthetic_frames(count: int, seed: int = 0):
         img = (img - img.min()) / (np.ptp(img) or 1)
         img = np.clip(rng.uniform(0.05, 0.3) + rng.uniform(0.3, 0.7) * img + rng.normal(0, 0.03, img.shape), 0, 1)
         rows = 0
-        if i % 4:  # three in four frames carry a bar
+        kind = i % 6
+        label = ["plain", "bar", "bar", "bar", "inset", "hard-negative"][kind]
+        if kind in (1, 2, 3, 4):
             rows = int(rng.integers(12, max(13, h // 5)))
             bright = rng.random() < 0.3
             bg, ink = (1.0, 0.0) if bright else (0.0, 1.0)
-            img[h - rows:] = bg
+            foot = int(rng.integers(5, max(6, int(0.05 * h)))) if kind == 4 else 0
+            left, right = (int(rng.integers(5, w // 8)), w - int(rng.integers(5, w // 8))) if kind == 4 else (0, w)
+            top = h - rows - foot
+            img[top:h - foot, left:right] = bg
             for line in range(int(rng.integers(1, 3))):
-                y0 = h - rows + 4 + line * 9
-                if y0 + 6 > h:
+                y0 = top + 4 + line * 9
+                if y0 + 6 > h - foot:
                     break
-                for x in range(int(rng.integers(4, 30)), w - 10, int(rng.integers(9, 16))):
+                for x in range(left + int(rng.integers(4, 30)), right - 10, int(rng.integers(9, 16))):
                     if rng.random() < 0.7:
                         img[y0:y0 + 6, x:x + int(rng.integers(3, 7))] = ink
-            if rng.random() < 0.5:  # separator line, 1-4 rows of the ink level
-                thick = int(rng.integers(1, 5))
-                img[h - rows:h - rows + thick] = ink
-            if rng.random() < 0.3:  # border line at the very bottom
+            if rng.random() < 0.5 and kind != 4:  # separator line, 1-4 rows of the ink level
+                img[top:top + int(rng.integers(1, 5))] = ink
+            if rng.random() < 0.3 and kind != 4:  # border line at the very bottom
                 img[-1] = ink
-        kind = int(rng.integers(0, 3))
-        if kind == 0:
-            name, arr, top = "u8", np.rint(img * 255).astype(np.uint8), 255
-        elif kind == 1:
-            name, arr, top = "u16", np.rint(img * 65535).astype(np.uint16), 65535
+            if kind == 3:  # a noisy bar
+                img = np.clip(img + rng.normal(0, 0.02, img.shape), 0, 1)
+            rows += foot
+        elif kind == 5:
+            band = int(rng.integers(20, h // 4))
+            if rng.random() < 0.5:  # a dark shadow (soft, wavy edge) with bright specks
+                x = np.arange(w)
+                edge = h - band + 6 * np.sin(x / rng.uniform(20, 80)) + rng.normal(0, 1, w)
+                shadow = gaussian_filter((np.arange(h)[:, None] > edge[None, :]).astype(float), 3)
+                img = img * (1 - 0.95 * shadow)
+                specks = (rng.random((h, w)) < 0.05) & (shadow > 0.9)
+                img[specks] = 0.9
+            else:  # particles on a black substrate, the whole frame
+                img = np.where(gaussian_filter(rng.random((h, w)), 3) > 0.53, img, 0.0)
+        dtype = int(rng.integers(0, 4))
+        if dtype == 0:
+            name, arr, top_value = "u8", np.rint(img * 255).astype(np.uint8), 255
+        elif dtype == 1:
+            name, arr, top_value = "u16", np.rint(img * 65535).astype(np.uint16), 65535
+        elif dtype == 2:
+            name, arr, top_value = "12-bit", np.rint(img * 4095).astype(np.uint16), 4095
         else:
-            name, arr, top = "12-bit", np.rint(img * 4095).astype(np.uint16), 4095
-        yield f"synthetic-{i:03d}-{name}", arr, top, rows
+            buffer = io.BytesIO()
+            Image.fromarray(np.rint(img * 255).astype(np.uint8)).save(buffer, "JPEG", quality=75)
+            name, arr, top_value = "jpeg", np.asarray(Image.open(buffer)), 255
+        yield f"synthetic-{i:03d}-{label}-{name}", arr, top_value, rows
 
 
 def score(results: list[tuple[str, int, int]]) -> dict[str, float]:
@@ -127,6 +158,10 @@ def main() -> None:
         synth = [(name, find_databar(arr, max_value=top).rows, rows)
                  for name, arr, top, rows in synthetic_frames(args.synthetic)]
         show("synthetic frames", synth, args.verbose)
+        for label in ("plain", "bar", "inset", "hard-negative"):
+            part = [r for r in synth if f"-{label}-" in r[0]]
+            s = score(part)
+            print(f"    {label}: {s['n']} frames, exact {s['exact']:.1%}, safe {s['safe']:.1%}")
 
 
 if __name__ == "__main__":

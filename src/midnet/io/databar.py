@@ -47,6 +47,8 @@ MAX_FOOT_FRACTION = 0.06
 EXTREME_LEVEL = 0.2
 #: gaps of non-bar rows inside a band (a row crossing a large logo) up to this many rows
 MAX_GAP_ROWS = 2
+#: the 3 rows right above a bar have on average less than this fraction at its level (a drawn edge)
+EDGE_ABOVE = 0.3
 #: above the bar, at most this fraction of rows may look like bar rows (else it is specimen)
 IMAGE_LIKE = 0.1
 #: ... and between IMAGE_LIKE and this, the bar is kept but the detector says it is unsure
@@ -221,12 +223,12 @@ def _separator(grey: np.ndarray, top: int, level: float) -> int:
     while rows < MAX_LINE_ROWS + 1 and top - rows - 1 >= 0:
         row = grey[top - rows - 1]
         median = float(np.median(row))
-        uniform = np.mean(np.abs(row - median) <= LEVEL_TOLERANCE) >= 0.9
+        uniform = np.mean(np.abs(row - median) <= 2 * LEVEL_TOLERANCE) >= 0.85  # JPEG rings at lines
         if line_level is None:
-            if not uniform or abs(median - level) <= 0.25:
-                return 0
+            if not uniform or abs(median - level) <= 0.25 or min(median, 1 - median) > EXTREME_LEVEL:
+                return 0  # a line is drawn in black or white, in contrast with the bar
             line_level = median
-        elif not (uniform and abs(median - line_level) <= LEVEL_TOLERANCE):
+        elif not (uniform and abs(median - line_level) <= 2 * LEVEL_TOLERANCE):
             break
         rows += 1
     return rows if 0 < rows <= MAX_LINE_ROWS else 0
@@ -240,8 +242,9 @@ def find_databar(array: np.ndarray, *, max_value: float | None = None) -> DataBa
     from the bottom up
     (past up to 6 % of border lines or specimen below an inset box), extended over a separator
     line, and accepted when it is at least 4 rows, ends inside the bottom third, holds text
-    (rows with fewer background pixels than the plainest one) and the image above it does not
-    look like it (a dark specimen with sparse bright particles is not a bar). The tallest
+    (rows with fewer background pixels than the plainest one), has a sharp top edge (the rows
+    right above it are not at its level: a drawn band, not a shadow) and the image above it
+    does not look like it (a dark specimen with sparse bright particles is not a bar). The tallest
     accepted band wins.
     """
     grey = _grey(np.asarray(array), max_value)
@@ -266,10 +269,11 @@ def find_databar(array: np.ndarray, *, max_value: float | None = None) -> DataBa
         if low - top + 1 < MIN_ROWS:
             continue
         plainest = inside.max()
-        has_text = np.any((inside < plainest - 0.01) & (inside >= ROW_BACKGROUND))
-        has_plain = np.sum(inside >= plainest - 0.01) >= 2
-        if not (has_text and has_plain):
-            continue
+        if not np.any((inside < plainest - 0.01) & (inside >= ROW_BACKGROUND)):
+            continue  # no text: a plain dark or bright strip is shadow or background, not a bar
+        edge = at[max(0, top - 3):top]
+        if edge.size and edge.mean() >= EDGE_ABOVE:
+            continue  # a soft edge: a shadow or a dark region of the specimen, not a drawn bar
         top -= _separator(grey, top, level)
         if top <= height - limit:
             continue
