@@ -205,8 +205,9 @@ class Deblurrer:
                         rows = databar
                     pages.append(self(page, databar=rows, max_value=top))
                 except Exception as exc:
+                    message = " ".join(str(exc).split()).removeprefix(f"{src}: ")
                     where = f"page {index + 1} of {total}: " if total > 1 else ""
-                    raise ValueError(f"{src}: {where}{' '.join(str(exc).split())}") from exc
+                    raise ValueError(f"{src}: {where}{message}") from exc
                 if progress is not None:
                     progress.update(1)
         finally:

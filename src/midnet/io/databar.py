@@ -45,6 +45,8 @@ MAX_LINE_ROWS = 6
 MAX_FOOT_FRACTION = 0.06
 #: a bar's background is black or white: levels further than this from both are not bars
 EXTREME_LEVEL = 0.2
+#: inside a band, a row crossing dense text still has this fraction at the bar's level
+TEXT_ROW = 0.25
 #: gaps of non-bar rows inside a band (a row crossing a large logo) up to this many rows
 MAX_GAP_ROWS = 2
 #: the 3 rows right above a bar have on average less than this fraction at its level (a drawn edge)
@@ -188,13 +190,17 @@ def detect_databar_array(array: np.ndarray, *, max_value: float | None = None) -
     return find_databar(array, max_value=max_value).rows
 
 
-def _band(bar_row: np.ndarray, limit: int, foot_limit: int) -> tuple[int, int] | None:
+def _band(at: np.ndarray, limit: int, foot_limit: int) -> tuple[int, int] | None:
     """(top, bottom) rows of the lowest band of at least `MIN_ROWS` bar rows, or None.
 
-    The band may start up to ``foot_limit`` rows above the bottom (border lines, specimen below
-    an inset box); runs shorter than `MIN_ROWS` there are part of that foot.
+    ``at`` is each row's fraction of pixels at the bar's level. A band starts and ends on bar
+    rows (at least `ROW_BACKGROUND`); inside it, rows crossing dense text (at least
+    `TEXT_ROW`) are part of it, and up to `MAX_GAP_ROWS` other rows (a large logo) are
+    bridged. It may start up to ``foot_limit`` rows above the bottom (border lines, specimen
+    below an inset box); shorter runs there are part of that foot.
     """
-    height = len(bar_row)
+    height = len(at)
+    bar_row = at >= ROW_BACKGROUND
     r = height - 1
     while True:
         while r >= height - foot_limit and not bar_row[r]:
@@ -207,7 +213,7 @@ def _band(bar_row: np.ndarray, limit: int, foot_limit: int) -> tuple[int, int] |
             r -= 1
             if bar_row[r]:
                 top, gap = r, 0
-            else:
+            elif at[r] < TEXT_ROW:
                 gap += 1
                 if gap > MAX_GAP_ROWS:
                     break
@@ -261,7 +267,7 @@ def find_databar(array: np.ndarray, *, max_value: float | None = None) -> DataBa
     for level in sorted(levels):
         at = np.mean(np.abs(grey - level) <= LEVEL_TOLERANCE, axis=1)
         bar_row = at >= ROW_BACKGROUND
-        band = _band(bar_row, limit, foot_limit)
+        band = _band(at, limit, foot_limit)
         if band is None:
             continue
         top, low = band
@@ -269,7 +275,7 @@ def find_databar(array: np.ndarray, *, max_value: float | None = None) -> DataBa
         if low - top + 1 < MIN_ROWS:
             continue
         plainest = inside.max()
-        if not np.any((inside < plainest - 0.01) & (inside >= ROW_BACKGROUND)):
+        if not np.any((inside < plainest - 0.01) & (inside >= TEXT_ROW)):
             continue  # no text: a plain dark or bright strip is shadow or background, not a bar
         edge = at[max(0, top - 3):top]
         if edge.size and edge.mean() >= EDGE_ABOVE:
