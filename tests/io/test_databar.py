@@ -75,6 +75,13 @@ def test_jeol_sidecar_gives_bar(tmp_path: Path, frame) -> None:
     assert detect_databar(read_image(path)) == 24
 
 
+def test_hitachi_sidecar_gives_bar(tmp_path: Path, frame) -> None:
+    path = tmp_path / "hitachi.tif"
+    tifffile.imwrite(path, frame(96, 128, 0))  # no bar in the pixels: the sidecar decides
+    (tmp_path / "hitachi.txt").write_text("[SemImageFile]\r\nInstructName=SU8230\r\nDataSize=128x80\r\n")
+    assert detect_databar(read_image(path)) == 16
+
+
 def test_unsure_keeps_more_rows_and_says_so(tmp_path: Path, frame, caplog) -> None:
     """Metadata that claims a shorter bar than the image shows: the taller one is kept, logged."""
     import logging

@@ -6,7 +6,8 @@ scoring leave it out (`midnet.data.databar` calls `detect_databar_array`).
 
 `detect_databar` takes the height from the instrument's metadata where it says (FEI/Thermo:
 image height minus ``[Image] ResolutionY`` in tag 34682/34680; Tescan: ``ImageStripSize`` in
-tag 50431; JEOL: height minus the second number of ``$CM_FULL_SIZE`` in the sidecar), from the
+tag 50431; JEOL: height minus the second number of ``$CM_FULL_SIZE`` in the sidecar; Hitachi:
+height minus the second number of ``DataSize=WxH`` in the sidecar), from the
 overlay colours of a Zeiss palette, and from the pixels (`find_databar`). Zeiss's CZ_SEM tag
 does not give the height, so Zeiss bars are found from the image.
 
@@ -103,6 +104,9 @@ def databar_from_metadata(image: ImageFile, page: int = 0) -> int | None:
         size = jeol_fields(text).get("CM_FULL_SIZE", "").split()
         if len(size) == 2 and size[1].isdigit() and 0 < int(size[1]) <= height:
             return height - int(size[1])
+        match = re.search(r"^\s*DataSize\s*=\s*(\d+)\s*x\s*(\d+)", text, re.MULTILINE)  # Hitachi
+        if match and int(match.group(1)) == image.pages[page].shape[1] and 0 < int(match.group(2)) <= height:
+            return height - int(match.group(2))
     return None
 
 
