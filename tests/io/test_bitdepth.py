@@ -72,3 +72,21 @@ def test_12_bit_frame_restores_like_its_8_bit_twin(tmp_path: Path) -> None:
     # scaled by 65535 (the old behaviour) the model sees a near-black frame: far from the twin
     wrong = deblurrer(twelve, databar=64, max_value=65535)
     assert psnr(wrong[area] / 4095.0, out8[area] / 255.0, data_range=1.0) < 40.0
+
+
+def test_png_sbit_gives_the_range(tmp_path: Path, deblurrer, frame) -> None:
+    import imagecodecs
+
+    from midnet.io import png_chunks
+
+    data = frame(96, 128, 16, np.uint16) >> 4
+    encoded = imagecodecs.png_encode(data)
+    sbit = png_chunks.make_chunk(b"sBIT", bytes([12]))
+    cut = encoded.index(b"IDAT") - 4
+    (tmp_path / "s.png").write_bytes(encoded[:cut] + sbit + encoded[cut:])
+    image = read_image(tmp_path / "s.png")
+    assert value_range(image.array, {"sbit": image.metadata["sbit"]}) == (4095, "sBIT")
+    deblurrer.deblur_file(tmp_path / "s.png", tmp_path / "o" / "s.png")
+    out = imagecodecs.png_decode((tmp_path / "o" / "s.png").read_bytes())
+    assert out.dtype == np.uint16 and out.max() <= 4095
+    assert b"sBIT" in (tmp_path / "o" / "s.png").read_bytes()  # the chunk is kept

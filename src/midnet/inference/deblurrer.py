@@ -187,7 +187,7 @@ class Deblurrer:
         src, dst = Path(src), Path(dst)
         _check_destination(src, dst, overwrite)
         image = read_image(src)
-        pages_meta = image.metadata.get("tiff_pages") or [None] * len(image.pages)
+        pages_meta = image.metadata.get("tiff_pages") or [{"sbit": image.metadata.get("sbit")}]
         pages = []
         total = len(image.pages)
         progress = None

@@ -70,6 +70,9 @@ def read_raster(path: Path, fmt: str) -> ImageFile:
             metadata["overlay"] = (overlay, (positions, array.reshape(-1)[positions].copy()))
         if fmt == "png":
             metadata["png_source"] = png_chunks.without_pixels(data)
+            sbit = [payload for kind, payload in png_chunks.iter_chunks(data) if kind == b"sBIT"]
+            if sbit and sbit[0]:
+                metadata["sbit"] = max(sbit[0])  # significant bits: 12 for a 12-bit detector
             metadata["text"] = png_chunks.text_chunks(data)
     return ImageFile(path, np.ascontiguousarray(array), fmt, metadata)
 
