@@ -64,6 +64,17 @@ def test_folder_without_images_is_a_usage_error(tmp_path: Path, no_model) -> Non
     assert "no image files (2 other files)" in _one_error_line(result.output)
 
 
+def test_inputs_without_a_readable_image_are_a_usage_error(tmp_path: Path, no_model) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.tif").write_bytes(b"")
+    (folder / "b.png").write_bytes(b"<html>not found</html>")
+    result = _run(str(folder), "-o", str(tmp_path / "out"), *FAST)
+    assert result.exit_code == 2
+    line = _one_error_line(result.output)
+    assert "no readable image among the 2 input file(s)" in line and "a.tif" in line
+
+
 def test_missing_input_is_a_usage_error(tmp_path: Path, no_model) -> None:
     result = _run(str(tmp_path / "nothing.tif"), "-o", str(tmp_path / "out"), *FAST)
     assert result.exit_code == 2 and "nothing.tif: no such file or folder" in _one_error_line(result.output)

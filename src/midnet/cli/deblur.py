@@ -6,7 +6,7 @@ read or written gets one error line and the batch goes on; the exit code is 1 wh
 
 Mistakes that would make the whole run a no-op or waste it are usage errors, reported in one
 line with exit code 2 before any model is loaded: inputs that hold no image file (an empty
-folder, only other file types), an output folder that is one of the input folders, and an
+folder, only other file types, only files whose content is no image), an output folder that is one of the input folders, and an
 output folder that cannot be created or written to.
 """
 
@@ -101,6 +101,16 @@ def collect_inputs(inputs: tuple[str, ...], recursive: bool, outdir: Path,
 _SUPPORTED = "TIFF, PNG, JPEG or BMP (" + ", ".join(sorted(SUFFIXES)) + ")"
 
 
+def _has_image_content(path: Path) -> bool:
+    """Whether the file starts like an image midnet reads (8 bytes read; decoding comes later)."""
+    from midnet.io.images import sniff_format
+
+    try:
+        return sniff_format(path) is not None
+    except OSError:
+        return False
+
+
 def _usage_error(message: str) -> None:
     """One line on stderr, exit code 2 (a usage error: nothing was restored)."""
     click.echo(f"error: {message}", err=True)
@@ -173,6 +183,10 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
     pairs, errors = collect_inputs(inputs, recursive, outdir, skipped)
     if not pairs:
         _usage_error("; ".join(errors) or "no image files among the inputs")
+    if not any(_has_image_content(src) for src, _ in pairs):
+        names = ", ".join(str(src) for src, _ in pairs[:3]) + (" ..." if len(pairs) > 3 else "")
+        _usage_error(f"no readable image among the {len(pairs)} input file(s) ({names}): each is empty "
+                     "or not TIFF, PNG, JPEG or BMP inside")
     problem = check_output_folder(outdir)
     if problem:
         _usage_error(problem)
