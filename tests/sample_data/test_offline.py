@@ -67,3 +67,19 @@ def test_nothing_to_fetch_needs_no_network(sem_data: Path, tmp_path: Path, monke
     result = CliRunner().invoke(cli, ["data", "download", "--dest", str(dest), "--group", "1", "--quiet"])
     assert result.exit_code == 0, result.output
     assert "0 downloaded, 24 already verified" in result.output
+
+
+def test_data_path_download_offline_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MIDNET_DATA", raising=False)
+    monkeypatch.delenv("MIDNET_DATA_URL", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(proxy, raising=False)
+
+    def no_dns(*_args, **_kwargs):
+        raise socket.gaierror(-3, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    result = CliRunner().invoke(cli, ["data", "path", "--download"])
+    assert result.exit_code == 1 and "cannot reach raw.githubusercontent.com" in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, ConnectionError)

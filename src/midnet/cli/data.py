@@ -108,7 +108,7 @@ def path_command(fetch: bool) -> None:
 
     try:
         root = data_root(download=fetch, log=lambda m: click.echo(m, err=True))
-    except (FileNotFoundError, RuntimeError) as error:
+    except (OSError, RuntimeError) as error:  # OSError: not found, offline
         raise click.ClickException(str(error)) from None
     click.echo(str(root))
 
