@@ -128,8 +128,8 @@ def _page_meta(tif: tifffile.TiffFile, page: tifffile.TiffPage, path: Path, inde
         "subifds": {},
         "vendor": {},
     }
-    for code in (340, 341, 280, 281):  # (S)Min/MaxSampleValue: the largest the detector gives
-        if code in (341, 281) and code in tags and meta["smaxsamplevalue"] is None:
+    for code in (341, 281):  # SMaxSampleValue, MaxSampleValue: the largest the detector gives
+        if code in tags and meta["smaxsamplevalue"] is None:
             value = tags[code].value
             meta["smaxsamplevalue"] = max(value) if isinstance(value, tuple) else value
     if 282 in tags and 283 in tags:
@@ -139,12 +139,12 @@ def _page_meta(tif: tifffile.TiffFile, page: tifffile.TiffPage, path: Path, inde
         code = tag.code
         if code in SUBIFD_TAGS:
             entry_value = tag.offset + (12 if tif.is_bigtiff else 8)  # tifffile's valueoffset follows it
-            offset = subifd_offset(tif.filehandle, entry_value, tif.byteorder, tif.is_bigtiff)
             try:
+                offset = subifd_offset(tif.filehandle, entry_value, tif.byteorder, tif.is_bigtiff)
                 meta["subifds"][code] = read_subifd(tif.filehandle, offset, tif.byteorder, tif.is_bigtiff)
             except Exception as exc:  # noqa: BLE001 - a broken EXIF block must not lose the image
                 log.warning("%s: page %d: tag %d (sub-directory) unreadable, not copied: %s",
-                            path, index, code, exc)
+                            path, index + 1, code, exc)
             continue
         if code in _KEEP_STRUCTURAL:
             meta["extratags"].append(_raw_tag(tif, tag))
@@ -153,7 +153,7 @@ def _page_meta(tif: tifffile.TiffFile, page: tifffile.TiffPage, path: Path, inde
             continue
         if int(tag.dtype) in (13, 18):
             log.warning("%s: page %d: tag %d points to a directory midnet cannot copy; left out",
-                        path, index, code)
+                        path, index + 1, code)
             continue
         entry = _raw_tag(tif, tag)
         meta["extratags"].append(entry)
