@@ -164,7 +164,7 @@ def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.
             ax.set_xticks([])
             ax.set_yticks([])
     fig.suptitle(
-        f"MIDNet ({result.model}) on {result.group} (not trained on: the validation image). "
+        f"MIDNet ({result.model}) on {result.group} (not trained on: the validation image).\n"
         f"PSNR / SSIM on the image area (rows 0..{result.image_rows - 1}, 8-bit); the data bar is passed through.",
         fontsize=11,
     )
