@@ -242,3 +242,15 @@ def test_planar_rgb_tiff_stays_planar(tmp_path: Path, deblurrer, frame) -> None:
     assert out.shape == planes.shape
     np.testing.assert_array_equal(out[:, -16:], planes[:, -16:])
     np.testing.assert_array_equal(out[1], deblurrer(planes[1], databar=16))  # channel-wise rule
+
+
+def test_write_errors_name_the_output_not_the_temporary_file(tmp_path: Path) -> None:
+    from midnet.io.atomic import atomic_write
+
+    def failing_writer(tmp: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp))
+
+    with pytest.raises(OSError) as info:
+        atomic_write(tmp_path / "out.tif", failing_writer)
+    message = str(info.value)
+    assert "out.tif: cannot write (Permission denied)" in message and ".tmp" not in message
