@@ -1,20 +1,19 @@
 """Old name of `midnet.sample_data` (the published MIDNet pairs), kept so existing imports work.
 
-``midnet.datasets`` and its submodules are the very same module objects as
-``midnet.sample_data``'s; new code should import `midnet.sample_data`.
+``midnet.datasets`` and its submodules are the very same objects as ``midnet.sample_data``'s;
+new code should import `midnet.sample_data`.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import warnings
 
 from midnet import sample_data as _sample_data
-from midnet.sample_data import *  # noqa: F403 - the same public names
-from midnet.sample_data import __all__  # noqa: F401
-from midnet.sample_data import download, frames, paths, testing
 
 warnings.warn("midnet.datasets is now midnet.sample_data", DeprecationWarning, stacklevel=2)
-for _name, _module in {"download": download, "frames": frames, "paths": paths, "testing": testing}.items():
-    sys.modules[f"{__name__}.{_name}"] = _module
-del _sample_data
+__all__ = list(_sample_data.__all__)
+globals().update({name: getattr(_sample_data, name) for name in __all__})
+for _name in ("download", "frames", "paths", "testing"):
+    sys.modules[f"{__name__}.{_name}"] = importlib.import_module(f"midnet.sample_data.{_name}")
