@@ -123,6 +123,6 @@ def test_frames_rebuilds_missing_frames_only(
     assert "frames written: 1" in result.output
     reference = sem_data / "frames" / "sharp" / f"{GROUP}.png"
     if reference.is_file():
-        from midnet.datasets.frames import read_frame
+        from midnet.sample_data.frames import read_frame
 
         assert (read_frame(copy / "frames" / "sharp" / f"{GROUP}.png") == read_frame(reference)).all()

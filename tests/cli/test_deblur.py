@@ -82,7 +82,7 @@ def test_refuses_existing_outputs_unless_overwrite(batch: Path, tmp_path: Path) 
 def test_never_writes_over_an_input(batch: Path) -> None:
     before = (batch / "a.png").read_bytes()
     result = _run(str(batch / "a.png"), "--out", str(batch), "--overwrite", *FAST)
-    assert result.exit_code == 1 and "overwrite its input" in result.output
+    assert result.exit_code == 2 and "is the input folder" in result.output
     assert (batch / "a.png").read_bytes() == before
 
 
@@ -107,7 +107,7 @@ def test_bad_arguments_are_clear(batch: Path, tmp_path: Path) -> None:
     result = _run(str(batch / "a.png"), "--out", str(tmp_path / "o"), "--databar", "lots", *FAST)
     assert result.exit_code == 2 and "auto, none or a number" in result.output
     result = _run(str(tmp_path / "missing.tif"), "--out", str(tmp_path / "o"), *FAST)
-    assert result.exit_code == 1 and "no such file or folder" in result.output
+    assert result.exit_code == 2 and "no such file or folder" in result.output
     result = _run(str(batch / "a.png"), "--out", str(tmp_path / "o"), "--model", "no-such-model")
     assert result.exit_code == 2 and "no-such-model" in result.output and "midnet-sem-default" in result.output
 

@@ -5,20 +5,25 @@ from disk, restored by :class:`~midnet.inference.deblurrer.Deblurrer` into a fil
 `midnet deblur` writes it (the data bar found by the io detector and passed through), and that
 file is scored by :mod:`midnet.evaluation.scoring`, the rule every command shares (8-bit, as the
 paper's code; the data bar left out because its text differs between the captures).
+
+It needs no network: with the published data at hand ($MIDNET_DATA or the download cache) it
+restores the full frame; otherwise it uses the crop of frame 7-1 shipped in the package
+(`midnet/sample_data/demo/`).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from midnet.datasets import data_root, frame_pair
 from midnet.evaluation import load_pair, score_pair
 from midnet.inference.deblurrer import Deblurrer
 from midnet.io import read_image
 from midnet.io.atomic import atomic_write
+from midnet.sample_data import ENV_DATA, data_root, frame_pair, normalise_group
 
 #: the source image held out from the bundled model's training (validation image)
 DEMO_GROUP = "7-1"
@@ -38,7 +43,7 @@ class DemoResult:
 
     def summary(self) -> str:
         return (
-            f"source image {self.group}, image area (rows 0..{self.image_rows - 1}), 8-bit:\n"
+            f"{self.group}, image area (rows 0..{self.image_rows - 1}), 8-bit:\n"
             f"  blurry   PSNR {self.psnr_blurry:6.2f} dB  SSIM {self.ssim_blurry:.4f}\n"
             f"  restored PSNR {self.psnr_restored:6.2f} dB  SSIM {self.ssim_restored:.4f}  ({self.model})\n"
             f"restored image: {self.restored_path}\nfigure:         {self.figure_path}"
@@ -48,12 +53,46 @@ class DemoResult:
         return asdict(self)
 
 
+def packaged_pair() -> tuple[Path, Path]:
+    """(blurry, sharp) crop of frame 7-1 shipped in the package, for the offline demo."""
+    from importlib import resources
+
+    folder = resources.files("midnet.sample_data") / "demo"
+    return Path(str(folder / "7-1_blur_crop.png")), Path(str(folder / "7-1_sharp_crop.png"))
+
+
+def demo_pair(group: str = DEMO_GROUP) -> tuple[Path, Path, str]:
+    """(blurry, sharp, what it is): the full frames when the data is at hand, else the shipped crop.
+
+    Never downloads: ``make demo`` on a fresh machine must not need the network.
+    """
+    group = normalise_group(group)
+    try:
+        root: Path | None = data_root(download=False)
+    except FileNotFoundError:
+        if os.environ.get(ENV_DATA, "").strip():
+            raise  # a wrong $MIDNET_DATA is worth knowing about
+        root = None
+    if root is not None:
+        try:
+            blur, sharp = frame_pair(group, root=root)
+            return blur, sharp, f"source image {group}"
+        except FileNotFoundError:
+            if group != DEMO_GROUP:
+                raise
+    elif group != DEMO_GROUP:
+        raise FileNotFoundError(f"source image {group}: the published data is not here; run "
+                                f"`midnet data download` (only {DEMO_GROUP} ships with midnet)")
+    blur, sharp = packaged_pair()
+    return blur, sharp, f"source image {group}, the 640x512 crop shipped with midnet"
+
+
 def run_demo(out_dir: str | Path, *, model: str | None = None, group: str = DEMO_GROUP,
              device: str = "auto", tile: int | None = 512, tlc: bool | int = False,
              overwrite: bool = True) -> DemoResult:
     """Restore the blurry frame of ``group``; write the restored PNG and a comparison figure."""
-    data_root(download=True)  # MIDNET_DATA, or the verified download cache
-    blur_path, sharp_path = frame_pair(group)
+    group = normalise_group(group)
+    blur_path, sharp_path, what = demo_pair(group)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     deblurrer = Deblurrer.from_pretrained(model, device=device, tile=tile, tlc=tlc)
@@ -66,7 +105,7 @@ def run_demo(out_dir: str | Path, *, model: str | None = None, group: str = DEMO
         raise RuntimeError("data bar was not passed through unchanged")  # a bug, not user error
     before, after = score_pair(pair.blurry, pair), score_pair(restored, pair)
     figure_path = out_dir / f"{group}_comparison.png"
-    result = DemoResult(group, deblurrer.model_name, before.psnr, before.ssim, after.psnr, after.ssim,
+    result = DemoResult(what, deblurrer.model_name, before.psnr, before.ssim, after.psnr, after.ssim,
                         str(restored_path), str(figure_path), rows)
     write_comparison_figure(pair.blurry, restored, pair.sharp, figure_path, result)
     return result
@@ -96,7 +135,8 @@ def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.
     y, x, s = _inset_box(sharp, result.image_rows)
     titles = [f"blurry  {result.psnr_blurry:.2f} dB / {result.ssim_blurry:.3f}",
               f"restored  {result.psnr_restored:.2f} dB / {result.ssim_restored:.3f}", "sharp (reference)"]
-    fig, axes = plt.subplots(2, 3, figsize=(15, 10), gridspec_kw={"height_ratios": [1024 / 1280, 1]},
+    height, width = sharp.shape[:2]
+    fig, axes = plt.subplots(2, 3, figsize=(15, 10), gridspec_kw={"height_ratios": [height / width, 1]},
                              layout="constrained")
     for col, (img, title) in enumerate(zip((blurry, restored, sharp), titles)):
         ax = axes[0, col]
@@ -109,7 +149,7 @@ def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.
             ax.set_xticks([])
             ax.set_yticks([])
     fig.suptitle(
-        f"MIDNet ({result.model}) on source image {result.group} (not trained on: the validation image). "
+        f"MIDNet ({result.model}) on {result.group} (not trained on: the validation image).\n"
         f"PSNR / SSIM on the image area (rows 0..{result.image_rows - 1}, 8-bit); the data bar is passed through.",
         fontsize=11,
     )

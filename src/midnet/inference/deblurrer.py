@@ -7,8 +7,9 @@ result three times faster); a 3-channel model gets RGB as is and a grey image co
 channels, whose outputs are averaged back to grey. Alpha (the 4th channel of RGBA, the 2nd of
 grey+alpha) is never touched.
 
-Value range: uint8 and uint16 are scaled by their full range; floats already in [0, 1] are used
-as is; other floats (and other integer types) are scaled by the image's own minimum and maximum
+Value range: uint8 and uint16 are scaled by their full range, or by ``max_value`` when the
+detector's real range is smaller (a 12-bit frame in a 16-bit file: 4095; files decide it with
+`midnet.io.bitdepth.value_range`); floats already in [0, 1] are used as is; other floats (and other integer types) are scaled by the image's own minimum and maximum
 and mapped back. Results are clipped to the input's range, so they never wrap.
 """
 
@@ -114,23 +115,25 @@ class Deblurrer:
             return self.restore_float(rgb).mean(axis=0)[:, :, None]
         raise ValueError(f"a {self.in_channels}-channel model cannot restore a {k}-channel image")
 
-    def __call__(self, array: np.ndarray, *, databar: DataBar = 0) -> np.ndarray:
+    def __call__(self, array: np.ndarray, *, databar: DataBar = 0, max_value: int | None = None) -> np.ndarray:
         """Restore ``array`` ((H, W), (H, W, 2|3|4); uint8, uint16 or float): same shape and dtype.
 
         ``databar`` rows at the bottom are copied unchanged: an int, ``"auto"`` (heuristic, as
         there is no metadata) or ``"none"``/0. Arrays get 0 by default so that the function is
-        a plain image-to-image map; `deblur_file` detects the bar by default.
+        a plain image-to-image map; `deblur_file` detects the bar by default. ``max_value``
+        (integer images) is the value of white, e.g. 4095 for 12-bit data; the result never
+        exceeds it.
         """
         array = np.asarray(array)
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 2, 3, 4)):
             raise ValueError(f"expected an (H, W) or (H, W, 1-4) image, got shape {array.shape}")
-        rows = self._databar_rows(array, databar)
+        rows = self._databar_rows(array, databar, max_value)
         height = array.shape[0]
         if rows >= height:
             return array.copy()
         colour, alpha = _split_alpha(array)
         area = colour[:height - rows]
-        scaled, unscale = _to_unit(area)
+        scaled, unscale = _to_unit(area, max_value)
         restored = unscale(self._restore_channels(scaled))
         out = array.copy()
         if array.ndim == 2:
@@ -142,13 +145,13 @@ class Deblurrer:
         return out
 
     @staticmethod
-    def _databar_rows(array: np.ndarray, databar: DataBar) -> int:
+    def _databar_rows(array: np.ndarray, databar: DataBar, max_value: int | None = None) -> int:
         if databar in (None, "none", 0):
             return 0
         if databar == "auto":
             from midnet.io.databar import detect_databar_array
 
-            return detect_databar_array(array)
+            return detect_databar_array(array, max_value=max_value)
         rows = int(databar)
         if rows < 0:
             raise ValueError(f"databar rows must be >= 0, got {rows}")
@@ -169,19 +172,39 @@ class Deblurrer:
         copied beside the output.
         """
         from midnet.io import read_image, write_image
+        from midnet.io.bitdepth import value_range
         from midnet.io.databar import detect_databar
         from midnet.io.sidecar import copy_sidecar
 
         src, dst = Path(src), Path(dst)
         _check_destination(src, dst, overwrite)
         image = read_image(src)
+        pages_meta = image.metadata.get("tiff_pages") or [{"sbit": image.metadata.get("sbit")}]
         pages = []
-        for index, page in enumerate(image.pages):
-            if databar == "auto":
-                rows: DataBar = detect_databar(image, page=index)
-            else:
-                rows = databar
-            pages.append(self(page, databar=rows))
+        total = len(image.pages)
+        progress = None
+        if total > 1:  # a stack: page by page, with its own progress line
+            from tqdm import tqdm
+
+            progress = tqdm(total=total, unit="page", desc=src.name, leave=False, disable=None)
+        try:
+            for index, page in enumerate(image.pages):
+                try:
+                    top = value_range(page, pages_meta[index])[0] or None
+                    if databar == "auto":
+                        rows: DataBar = detect_databar(image, page=index, max_value=top)
+                    else:
+                        rows = databar
+                    pages.append(self(page, databar=rows, max_value=top))
+                except Exception as exc:
+                    message = " ".join(str(exc).split()).removeprefix(f"{src}: ")
+                    where = f"page {index + 1} of {total}: " if total > 1 else ""
+                    raise ValueError(f"{src}: {where}{message}") from exc
+                if progress is not None:
+                    progress.update(1)
+        finally:
+            if progress is not None:
+                progress.close()
         dst.parent.mkdir(parents=True, exist_ok=True)
         write_image(dst, image.with_pages(pages), note=self.processing_note(), overwrite=overwrite)
         copy_sidecar(src, dst, overwrite=overwrite)
@@ -204,11 +227,18 @@ def _split_alpha(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return array, None
 
 
-def _to_unit(array: np.ndarray) -> tuple[np.ndarray, Any]:
-    """Scale to float32 [0, 1] and return the inverse map (which clips into the input's range)."""
+def _to_unit(array: np.ndarray, max_value: int | None = None) -> tuple[np.ndarray, Any]:
+    """Scale to float32 [0, 1] and return the inverse map (which clips into the input's range).
+
+    ``max_value`` (integer arrays) replaces the dtype's maximum as the value of white.
+    """
     from midnet.io import from_float, to_float
 
     dtype = array.dtype
+    if max_value and np.issubdtype(dtype, np.unsignedinteger) and max_value < np.iinfo(dtype).max:
+        top = float(max_value)
+        return ((array.astype(np.float32) / top),
+                lambda x: np.clip(np.rint(x.astype(np.float64) * top), 0, top).astype(dtype))
     if dtype in (np.uint8, np.uint16):
         return to_float(array), lambda x: from_float(x, dtype)
     if np.issubdtype(dtype, np.floating):

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+import logging
+import re
 from typing import Any
 
 import numpy as np
 
 from midnet.io.atomic import atomic_write  # noqa: F401  (re-exported: midnet.io.atomic_write)
+
+log = logging.getLogger(__name__)
 
 #: file suffixes `read_image` understands, by format
 SUFFIXES: dict[str, str] = {
@@ -89,20 +93,8 @@ def from_float(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     raise ValueError(f"unsupported image dtype {dtype}")
 
 
-def is_grey_ramp(palette: np.ndarray, *, min_fraction: float = 0.9) -> bool:
-    """True when a palette (N, 3) is a grey ramp: entry i is grey of level ~i, overlays allowed.
+def is_grey_ramp(palette: np.ndarray) -> bool:
+    """True when a palette (N, 3) is a grey ramp, overlay colours allowed (see `midnet.io.palette`)."""
+    from midnet.io.palette import is_grey_with_overlays
 
-    Zeiss writes 8-bit SEM images as palette TIFFs whose map is a grey ramp except a few entries
-    recoloured for annotation overlays; the raw index is then the grey level, and applying the
-    palette would paint the overlay colours into the data. ``min_fraction`` of the entries
-    must be grey and on the ramp (within 1 % of full scale).
-    """
-    palette = np.asarray(palette, dtype=np.float64)
-    n = palette.shape[0]
-    if n < 2 or palette.ndim != 2 or palette.shape[1] < 3:
-        return False
-    full = 65535.0 if palette.max() > 255 else 255.0
-    ramp = np.arange(n) * full / (n - 1)
-    grey = (np.ptp(palette[:, :3], axis=1) <= 0.01 * full)
-    on_ramp = np.abs(palette[:, 0] - ramp) <= 0.01 * full
-    return bool(np.mean(grey & on_ramp) >= min_fraction)
+    return is_grey_with_overlays(palette)

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from midnet.datasets import frames as _frames
+from midnet.sample_data import frames as _frames
 
 #: Commit of woshigui/MIDNet whose ``datasets/`` folder the checksum list describes.
 PUBLISHED_COMMIT = "6d17edf057f8e88ee92cba0a4eb398c231448518"
@@ -81,14 +81,14 @@ def published_files(
     ``names`` keeps only those files (``"1-1_s001.png"`` for both kinds, or ``"blur/1-1_s001.png"``).
     Unknown groups or names raise ``ValueError`` so a typo does not silently fetch nothing.
     """
-    text = resources.files("midnet.datasets").joinpath("published.sha256").read_text("ascii")
+    text = resources.files("midnet.sample_data").joinpath("published.sha256").read_text("ascii")
     entries: list[PublishedFile] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         match = _LINE.match(line.strip())
         if match is None:
-            raise ValueError(f"midnet/datasets/published.sha256 line {number} is malformed: {line!r}")
+            raise ValueError(f"midnet/sample_data/published.sha256 line {number} is malformed: {line!r}")
         digest, relpath, kind, name, group, index = match.groups()
         entries.append(PublishedFile(relpath, digest, kind, name, group, int(index)))
 
@@ -259,6 +259,38 @@ def _fetch_once(url: str, target: Path, expected_sha256: str, timeout: float) ->
             tmp.unlink()
 
 
+class OfflineError(ConnectionError):
+    """The download server (or the proxy) cannot be reached at all: no use trying 216 files."""
+
+
+def check_reachable(url: str, timeout: float = 5.0) -> None:
+    """Raise `OfflineError` within ``timeout`` seconds when ``url``'s host (or its proxy) is unreachable.
+
+    One TCP connection, before any file: without it, an offline machine would try every
+    published file ``attempts`` times and wait out each timeout (minutes) before saying so.
+    """
+    import socket
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return  # file:// mirrors and the like need no network
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        parts = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise OfflineError(
+            f"cannot reach {host}:{port} ({reason}); check the network connection or proxy, or use "
+            f"a local copy (MIDNET_DATA=...) or a mirror (--url / {ENV_DATA_URL})"
+        ) from None
+
+
 def _remove_stale_temp_files(dest: Path) -> None:
     """Delete temp files that a killed earlier run left behind.
 
@@ -291,11 +323,12 @@ def download(
 ) -> DownloadReport:
     """Download (a subset of) the published crops into ``dest`` and rebuild their frames.
 
-    ``dest`` defaults to the cache folder of :func:`midnet.datasets.default_cache_dir`. The
+    ``dest`` defaults to the cache folder of :func:`midnet.sample_data.default_cache_dir`. The
     result has the layout of ``shared/data/midnet-sem``: ``blur/``, ``sharp/``,
     ``frames/blur/``, ``frames/sharp/``. Each file gets at most ``attempts`` tries, waiting
     ``retry_wait * try`` seconds between them. Frames are rebuilt for every requested group
     whose 24 crops are all verified. Returns a :class:`DownloadReport`; inspect ``.ok``.
+    Raises `OfflineError` within seconds when files are needed and the server cannot be reached.
     """
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
@@ -309,11 +342,16 @@ def download(
     dest.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(dest)
 
+    good_on_disk = {e.relpath for e in wanted
+                    if (dest / e.relpath).is_file() and sha256_file(dest / e.relpath) == e.sha256}
+    if len(good_on_disk) < len(wanted):
+        check_reachable(url, timeout=min(timeout, 5.0))
+
     verified: set[str] = set()
     for number, entry in enumerate(wanted, start=1):
         target = dest / entry.relpath
         if target.is_file():
-            if sha256_file(target) == entry.sha256:
+            if entry.relpath in good_on_disk:
                 report.skipped.append(entry.relpath)
                 verified.add(entry.relpath)
                 continue

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from midnet.datasets import frames as fr
+from midnet.sample_data import frames as fr
 
 
 def _cut(frame: np.ndarray) -> list[np.ndarray]:

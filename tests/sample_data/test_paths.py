@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from midnet.datasets import data_root, default_cache_dir, frame_pair, missing_files, published_files
+from midnet.sample_data import data_root, default_cache_dir, frame_pair, missing_files, published_files
 from loopback_server import serve_folder
 
 

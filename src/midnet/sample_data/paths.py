@@ -12,9 +12,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from midnet.datasets import frames as _frames
-from midnet.datasets.download import default_cache_dir, normalise_group, published_files
-from midnet.datasets.download import download as _download
+from midnet.sample_data import frames as _frames
+from midnet.sample_data.download import default_cache_dir, normalise_group, published_files
+from midnet.sample_data.download import download as _download
 
 #: Environment variable naming a local copy of the published pairs.
 ENV_DATA = "MIDNET_DATA"

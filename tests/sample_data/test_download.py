@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from midnet.datasets import download, published_files, published_groups
-from midnet.datasets.download import PUBLISHED_COMMIT, resolve_base_url
+from midnet.sample_data import download, published_files, published_groups
+from midnet.sample_data.download import PUBLISHED_COMMIT, resolve_base_url
 from loopback_server import LoopbackServer, serve_folder
 
 GROUP = "1-1"  # the source image the `mirror` fixture serves (tests/datasets/conftest.py)
