@@ -1,23 +1,13 @@
-"""Training steps per second on CPU: eager fp32 against the optimised variants, interleaved.
+"""Training throughput (crops per second) on CPU for each named configuration.
 
-For each model (default: ``midnet-small`` and ``midnet-tiny``, the bundled default model's
-architecture) one full training step (forward, the configured multi-term loss, backward, Adam)
-is timed on random crops (batch 8, 128 px by default) in these variants, all built from the
-same weights in this one process:
+Each shipped training config is measured with its own model, loss and optimiser on the same crop
+size and batch (defaults: 128 px, batch 4, so that the paper-sized models fit a CPU run), on
+synthetic pairs through the real data path (cache, random crop, dihedral transform, mask).
+Timings on a shared machine drift, so each is printed as a ratio to a baseline configuration
+measured in the same process, interleaved round by round.
 
-* ``eager``: fp32, as `DeblurModule` runs with ``train.compile=false``;
-* ``channels_last``: NHWC memory format (``train.channels_last``);
-* ``compiled``: ``torch.compile`` of the network (``train.compile``);
-* ``compiled+cl``: both.
-
-Rounds are interleaved (every variant once per round) and the median is reported, so a load
-change on a shared machine hits all variants alike; ``x eager`` is the ratio that carries across
-machines. The roofline columns give the conv/matmul FLOP rate of each variant as a fraction of
-this CPU's peak, measured by `_roofline.measure_peak_gflops` in the same process. The first-step
-time of a compiled variant (compilation) is printed too.
-
-    PYTHONPATH=src python benchmarks/train_throughput.py --models midnet-small midnet-tiny
-    PYTHONPATH=src python benchmarks/train_throughput.py --loss-curve 60   # eager vs compiled losses
+    .venv/bin/python benchmarks/train_throughput.py                       # all configs
+    .venv/bin/python benchmarks/train_throughput.py --configs cpu-small midnet-paper --steps 5
 """
 
 from __future__ import annotations
@@ -25,116 +15,84 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _roofline import forward_flops, measure_peak_gflops  # noqa: E402
+from midnet.data import PairStore, RandomCropDataset, list_pairs
+from midnet.data.synthetic import write_synthetic_pairs
+from midnet.training import load_config
+from midnet.training.module import DeblurModule
 
-from midnet.training.config import DEFAULTS  # noqa: E402
-from midnet.training.module import DeblurModule  # noqa: E402
-
-VARIANTS = {"eager": (False, False), "channels_last": (False, True), "compiled": (True, False),
-            "compiled+cl": (True, True)}
+#: shipped training configs (midnet config list; the package also ships benchmark configs)
+TRAINING_CONFIGS = ["cpu-small", "midnet-paper", "nafnet-width32", "ablation-l1", "ablation-l1-edge",
+                    "ablation-l1-fft", "ablation-all"]
 
 
-def make_module(model: str, compile_: bool, channels_last: bool) -> DeblurModule:
-    import copy
-
-    cfg = copy.deepcopy(DEFAULTS)
-    cfg["model"]["name"] = model
-    cfg["train"].update(compile=compile_, channels_last=channels_last)
+def make_step(name: str, root: Path, crop: int, batch: int):
+    """A closure that runs one full training step (data + forward + loss + backward + Adam)."""
+    cfg = load_config(name, [f"data.root={root}", f"data.crop_size={crop}",
+                                                   f"data.batch_size={batch}", "model.checkpoint=null",
+                                                   "train.compile=false"])  # train_variants.py times compile
     torch.manual_seed(0)
-    return DeblurModule(cfg)
-
-
-def make_step(module: DeblurModule, batches: list[dict[str, torch.Tensor]]):
+    module = DeblurModule(cfg)
     opt = module.configure_optimizers()["optimizer"]
-    forward = module.train_forward
+    store = PairStore(list_pairs(root / "blur", root / "sharp"), channels=cfg.model.in_channels)
+    store.preload()
+    data = RandomCropDataset(store, crop_size=crop, seed=0)
     counter = iter(range(10**9))
 
-    def step() -> float:
-        b = batches[next(counter) % len(batches)]
-        total, _ = module.loss_fn(forward(module._prepare(b["input"])), b["target"], b["mask"])
+    def step() -> None:
+        k = next(counter)
+        items = [data[k * batch + j] for j in range(batch)]
+        b = {key: torch.stack([it[key] for it in items]) for key in ("input", "target", "mask")}
+        total, _ = module.loss_fn(module.model(b["input"]), b["target"], b["mask"])
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()
-        return float(total.detach())
-    return step
 
-
-def random_batches(count: int, batch: int, crop: int) -> list[dict[str, torch.Tensor]]:
-    """Blurred/sharp pairs: a smooth random target and its 5x5 box-blurred input."""
-    gen = torch.Generator().manual_seed(1)
-    out = []
-    for _ in range(count):
-        target = torch.nn.functional.interpolate(torch.rand(batch, 1, crop // 8, crop // 8, generator=gen),
-                                                 size=(crop, crop), mode="bicubic").clamp(0, 1)
-        blurred = torch.nn.functional.avg_pool2d(target, 5, 1, 2, count_include_pad=False)
-        out.append({"input": blurred, "target": target, "mask": torch.ones_like(target)})
-    return out
+    params = sum(p.numel() for p in module.model.parameters())
+    return step, params
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", nargs="+", default=["midnet-small", "midnet-tiny"])
-    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--configs", nargs="*", default=None, help="config names (default: all training configs)")
+    ap.add_argument("--baseline", default="cpu-small")
     ap.add_argument("--crop", type=int, default=128)
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=3, help="timed steps per variant per round")
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=3, help="timed steps per config per round")
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
-    ap.add_argument("--loss-curve", type=int, default=0, metavar="STEPS",
-                    help="instead: train eager and compiled for STEPS steps from the same start and print both losses")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    batches = random_batches(4, args.batch, args.crop)
-    if args.loss_curve:
-        return loss_curve(args, batches)
-    roof = measure_peak_gflops()
-    print(f"CPU training, crop {args.crop}, batch {args.batch}, {args.threads} threads, torch {torch.__version__}; "
-          f"peak: matmul {roof['matmul']:.1f}, conv {roof['conv']:.1f} GFLOP/s")
-    print(f"{'model':<14} {'variant':<14} {'steps/s':>8} {'x eager':>8} {'GFLOP/s':>8} {'of peak':>8} {'1st step s':>10}")
-    for model in args.models:
-        steps, first = {}, {}
-        for name in args.variants:
-            module = make_module(model, *VARIANTS[name])
-            step = make_step(module, batches)
-            start = time.perf_counter()
-            step()  # warm-up (compiles)
-            first[name] = time.perf_counter() - start
-            steps[name] = step
-        flops = 3 * forward_flops(make_module(model, False, False).model, (args.batch, 1, args.crop, args.crop))
-        rates: dict[str, list[float]] = {n: [] for n in args.variants}
+    names = list(args.configs or TRAINING_CONFIGS)
+    if args.baseline not in names:
+        names.insert(0, args.baseline)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_synthetic_pairs(Path(tmp), groups=2, per_group=2, size=(max(256, args.crop),) * 2)
+        steps = {}
+        for n in names:
+            fn, params = make_step(n, root, args.crop, args.batch)
+            fn()  # warm-up: allocator, first-call overheads
+            steps[n] = (fn, params)
+        rates: dict[str, list[float]] = {n: [] for n in names}
         for _ in range(args.rounds):
-            for name in args.variants:
-                start = time.perf_counter()
+            for n in names:
+                t = time.perf_counter()
                 for _ in range(args.steps):
-                    steps[name]()
-                rates[name].append(args.steps / (time.perf_counter() - start))
-        base = statistics.median(rates["eager"]) if "eager" in rates else float("nan")
-        for name in args.variants:
-            rate = statistics.median(rates[name])
-            gflops = rate * flops / 1e9  # backward counted as 2x forward
-            print(f"{model:<14} {name:<14} {rate:>8.3f} {rate / base:>8.2f} {gflops:>8.1f} "
-                  f"{gflops / roof['peak']:>8.2f} {first[name]:>10.1f}", flush=True)
-    return 0
-
-
-def loss_curve(args: argparse.Namespace, batches: list[dict[str, torch.Tensor]]) -> int:
-    """Same start, same batches: eager and compiled loss per step (the curves must agree)."""
-    for model in args.models:
-        curves = {}
-        for name in ("eager", "compiled"):
-            step = make_step(make_module(model, *VARIANTS[name]), batches)
-            curves[name] = [step() for _ in range(args.loss_curve)]
-        diffs = [abs(a - b) / max(abs(a), 1e-12) for a, b in zip(curves["eager"], curves["compiled"])]
-        first, last = curves["eager"][0], curves["eager"][-1]
-        print(f"{model}: eager loss {first:.5f} -> {last:.5f}, compiled {curves['compiled'][0]:.5f} -> "
-              f"{curves['compiled'][-1]:.5f}; max relative difference over {args.loss_curve} steps "
-              f"{max(diffs):.2e}, mean {statistics.mean(diffs):.2e}")
+                    steps[n][0]()
+                rates[n].append(args.steps * args.batch / (time.perf_counter() - t))
+    base = statistics.median(rates[args.baseline])
+    print(f"CPU training throughput, crop {args.crop}, batch {args.batch}, {args.threads} threads, "
+          f"{args.steps} steps x {args.rounds} rounds; torch {torch.__version__}")
+    print(f"{'config':<20} {'model':<16} {'params':>10} {'crops/s':>9} {'vs ' + args.baseline:>14}")
+    for n in names:
+        rate = statistics.median(rates[n])
+        model = load_config(n, ["data.root=/x"]).model.name
+        print(f"{n:<20} {model:<16} {steps[n][1]:>10,} {rate:>9.2f} {rate / base:>13.3f}x")
     return 0
 
 

@@ -14,13 +14,13 @@ common=(--set data.root="$DATA/frames" --set synthetic.corpus="$DATA/corpus"
         --set 'synthetic.val_sources=[dvtxc-fibresem, kleinerELM-denoise_tester]'
         --set train.progress_bar=false --set train.accelerator=gpu --set train.val_every=1000)
 for size in tiny small compact; do
-  midnet train --config configs/sem-general.yaml "${common[@]}" --set model.name=midnet-$size \
+  midnet train --config sem-general "${common[@]}" --set model.name=midnet-$size \
     --set train.max_steps=1000000 --set train.max_time_min=$SWEEP --set data.num_workers=4 \
     --out "$OUT/runs/sem-general-$size" > "$OUT/sem-general-$size.log" 2>&1 &
 done
 wait
 for size in tiny small compact; do
-  midnet train --config configs/sem-jeol-alloy.yaml "${common[@]}" --set model.name=midnet-$size \
+  midnet train --config sem-jeol-alloy "${common[@]}" --set model.name=midnet-$size \
     --set model.checkpoint="$OUT/runs/sem-general-$size/best.safetensors" \
     --set train.max_steps=1000000 --set train.max_time_min=$FT --set train.val_every=500 \
     --set data.num_workers=4 --out "$OUT/runs/sem-jeol-alloy-$size" > "$OUT/sem-jeol-alloy-$size.log" 2>&1 &

@@ -6,13 +6,9 @@ import math
 
 import numpy as np
 import pytest
-import torch
 from scipy import ndimage
 
-from midnet import models
 from midnet.baselines.classical import (
-    BlurryInput,
-    ModuleRestorer,
     Restorer,
     RichardsonLucy,
     UnsharpMask,
@@ -81,27 +77,14 @@ def test_unsupervised_wiener_and_unsharp_mask_improve(train_pairs, test_pair):
 
 
 def test_factory_gives_named_protocol_conforming_methods(test_pair):
-    methods = classical_methods(include_blurry_input=True)
-    assert list(methods) == ["blurry-input", "unsharp-mask", "wiener", "richardson-lucy", "unsupervised-wiener"]
+    methods = classical_methods()
+    assert list(methods) == ["unsharp-mask", "wiener", "richardson-lucy", "unsupervised-wiener"]
     for name, method in methods.items():
         assert isinstance(method, Restorer) and method.name == name
     blurry = test_pair[0]
-    assert np.array_equal(methods["blurry-input"](blurry), blurry)
     out = methods["wiener"](blurry)  # unfitted methods run with their defaults
     assert out.shape == blurry.shape and out.min() >= 0 and out.max() <= 1
     assert "not fitted" in methods["wiener"].describe()
-
-
-def test_module_adapter_runs_grey_and_three_channel_models(test_pair):
-    blurry = test_pair[0]
-    identity = ModuleRestorer(torch.nn.Identity(), "identity")
-    assert isinstance(identity, Restorer)
-    assert np.allclose(identity(blurry), blurry, atol=1e-6)
-    net = ModuleRestorer(models.create("dmphn-1-2-4", in_channels=3, width=4))
-    assert net.name == "dmphn-1-2-4" and net.in_channels == 3
-    out = net(blurry[:30, :50])
-    assert out.shape == (30, 50) and out.min() >= 0 and out.max() <= 1
-    assert net.fit([]) is net
 
 
 def test_bad_inputs_get_clear_errors(test_pair):
@@ -116,7 +99,6 @@ def test_bad_inputs_get_clear_errors(test_pair):
         Wiener().fit([(blurry, sharp[:10])])
     with pytest.raises(ValueError, match="sigma"):
         gaussian_psf(0)
-    assert isinstance(BlurryInput().fit([]), BlurryInput)
 
 
 def test_fitting_patches_cover_every_pair():
@@ -136,7 +118,7 @@ def test_benchmark_script_runs_on_real_frames(sem_data, capsys):
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     script.main(["--data", str(sem_data), "--train", "1", "--test", "7", "--patches", "1", "--patch", "64",
-                 "--methods", "blurry-input,unsharp-mask"])
+                 "--methods", "unsharp-mask"])
     lines = capsys.readouterr().out.splitlines()
     rows = {line.split()[0]: line.split() for line in lines[2:]}
     assert set(rows) == {"blurry-input", "unsharp-mask"}

@@ -14,7 +14,9 @@ from PIL import Image
 from midnet.benchmark import load_benchmark_config
 from midnet.benchmark.report import Column, Table
 from midnet.benchmark.runner import load_pretrained, split_groups
-from midnet.benchmark.scoring import EvalImage, above_bar, load_test_images, score_image
+from midnet.benchmark.config import BenchmarkConfig, LossWeights, ModelRow
+from midnet.benchmark.scoring import load_test_images, score_method
+from midnet.configs import ConfigError
 from midnet.benchmark.training_runs import training_config
 from midnet.data import list_pairs
 from midnet.data.synthetic import write_synthetic_pairs
@@ -28,7 +30,7 @@ def pairs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                  size=(40, 40), databar_rows=6)
 
 
-def _cfg(root: Path, *extra: str) -> dict:
+def _cfg(root: Path, *extra: str) -> BenchmarkConfig:
     return load_benchmark_config(None, [f"data.root={root}", "data.train_groups=[1-1, 2-1]",
                                         "data.test_groups=[4-1]", *extra])
 
@@ -37,39 +39,41 @@ def _cfg(root: Path, *extra: str) -> dict:
 
 def test_defaults_are_cpu_scale_and_valid(pairs_root: Path) -> None:
     cfg = _cfg(pairs_root)
-    assert cfg["tables"] == [1, 2, 3]
-    assert set(cfg["table3"]["variants"]) == {"L1", "L1+edge", "L1+FFT", "L1+edge+FFT"}
-    assert [m["name"] for m in cfg["table2"]["models"]] == ["midnet-small", "nafnet-small"]
+    assert cfg.tables == [1, 2, 3]
+    assert set(cfg.table3.variants) == {"L1", "L1+edge", "L1+FFT", "L1+edge+FFT"}
+    assert [m.name for m in cfg.table2.models] == ["midnet-small", "nafnet-small"]
 
 
 @pytest.mark.parametrize("override, message", [
-    ("budgett.max_steps=3", "unknown benchmark config key"),
-    ("budget.max_steps=0", "budget.max_steps"),
-    ("table2.models=[no-such-net]", "unknown model 'no-such-net'"),
+    ("budgett.max_steps=3", "budgett: unknown key; known keys here: budget, data"),
+    ("budget.max_steps=0", "budget.max_steps: Input should be greater than 0"),
+    ("table2.models=[no-such-net]", r"table2.models.0.name: unknown model 'no-such-net'"),
     ("data.test_groups=[1-1]", "both test groups and train/val groups"),
-    ("tables=[4]", "tables must list"),
-    ("training.optim.lrr=1", "unknown config key"),
-    ("table2.classical=[median]", "unknown method 'median'"),
-    ("table3.variants={L1: {l2_weight: 1}}", "table3.variants.L1"),
+    ("tables=[4]", "tables.0: Input should be 1, 2 or 3"),
+    ("training.optim.lrr=1", "optim.lrr: unknown key"),
+    ("table2.classical=[median]", "table2.classical.0: Input should be 'unsharp-mask'"),
+    ("table3.variants={L1: {l2_weight: 1}}", "table3.variants.L1.l2_weight: unknown key"),
+    ("table3.model={name: hinet, options: {width: 3}}", r"table3.model: .*options \['width'\] are not options of hinet"),
 ])
 def test_bad_config_is_one_clear_error(pairs_root: Path, override: str, message: str) -> None:
-    with pytest.raises((ValueError, KeyError), match=message):
+    with pytest.raises(ConfigError, match=message) as info:
         _cfg(pairs_root, override)
+    assert "\n" not in str(info.value)
 
 
 def test_config_file_merges_over_defaults(tmp_path: Path, pairs_root: Path) -> None:
     path = tmp_path / "b.yaml"
     path.write_text("budget: {max_steps: 7}\ntable2: {models: [midnet-tiny, {name: nafnet-tiny, label: naf}]}\n")
     cfg = load_benchmark_config(path, [f"data.root={pairs_root}"])
-    assert cfg["budget"]["max_steps"] == 7 and cfg["budget"]["crop_size"] == 128
-    assert [m["label"] for m in cfg["table2"]["models"]] == ["midnet-tiny", "naf"]
+    assert cfg.budget.max_steps == 7 and cfg.budget.crop_size == 128
+    assert [m.label for m in cfg.table2.models] == ["midnet-tiny", "naf"]
 
 
 # -- split and training configuration --------------------------------------------------------------
 
 def test_split_keeps_unlisted_groups_out_of_training(pairs_root: Path) -> None:
     cfg = _cfg(pairs_root)
-    split, excluded = split_groups(cfg["data"], pairs_root / "blur", pairs_root / "sharp")
+    split, excluded = split_groups(cfg.data, pairs_root / "blur", pairs_root / "sharp")
     assert {p.name[:3] for p in split["train"]} == {"1-1", "2-1"}
     assert {p.name[:3] for p in split["test"]} == {"4-1"}
     assert excluded == ["3-1", "4-1"]     # 3-1 is neither trained on nor tested
@@ -78,13 +82,13 @@ def test_split_keeps_unlisted_groups_out_of_training(pairs_root: Path) -> None:
 def test_every_row_gets_the_same_budget_and_split(pairs_root: Path) -> None:
     cfg = _cfg(pairs_root, "budget.max_steps=5", "budget.crop_size=32", "budget.batch_size=3")
     kwargs = dict(input_dir=pairs_root / "blur", target_dir=pairs_root / "sharp", excluded_groups=["3-1", "4-1"])
-    a = training_config(cfg, cfg["table2"]["models"][0], label="a", **kwargs)
-    b = training_config(cfg, {"name": "nafnet-tiny", "options": {}, "training": {"optim": {"lr": 5e-4}}},
-                        label="b", loss={"edge_weight": 0.0}, **kwargs)
+    a = training_config(cfg, cfg.table2.models[0], label="a", **kwargs)
+    b = training_config(cfg, ModelRow(name="nafnet-tiny", training={"optim": {"lr": 5e-4}}),
+                        label="b", loss=LossWeights(l1_weight=1.0), **kwargs)
     for c in (a, b):
-        assert (c["train"]["max_steps"], c["data"]["crop_size"], c["data"]["batch_size"]) == (5, 32, 3)
-        assert c["data"]["test_groups"] == ["3-1", "4-1"] and c["model"]["in_channels"] == 1
-    assert b["optim"]["lr"] == 5e-4 and b["loss"]["edge_weight"] == 0.0 and a["loss"]["edge_weight"] == 0.05
+        assert (c.train.max_steps, c.data.crop_size, c.data.batch_size) == (5, 32, 3)
+        assert c.data.test_groups == ["3-1", "4-1"] and c.model.in_channels == 1
+    assert b.optim.lr == 5e-4 and b.loss.edge_weight == 0.0 and a.loss.edge_weight == 0.05
 
 
 # -- scoring ---------------------------------------------------------------------------------------
@@ -96,15 +100,17 @@ def test_blurry_score_equals_a_direct_computation(pairs_root: Path) -> None:
     for pair, im in zip(pairs, images):
         x, y = (np.asarray(Image.open(p)) for p in (pair.input_path, pair.target_path))
         keep = rows_mask(x.shape, slice(34, 40))
-        got = score_image(im.blurry, im, "blurry")
+        (got,) = score_method(lambda z: z, [im], "blurry")
         assert got.psnr == pytest.approx(psnr(x, y, data_range=255, mask=keep), abs=1e-12)
         assert got.ssim == pytest.approx(ssim(x, y, data_range=255, mask=keep), abs=1e-12)
 
 
 def test_restoration_leaves_the_data_bar_alone() -> None:
-    image = EvalImage("a", np.full((10, 6), 0.5, np.float32), np.zeros((10, 6), np.uint8), 3)
-    out = above_bar(lambda x: np.zeros_like(x), image)
-    assert np.all(out[:7] == 0) and np.all(out[7:] == 0.5)
+    from midnet.evaluation import EvalPair, restore_with
+
+    image = EvalPair("a", np.full((10, 6), 128, np.uint8), np.zeros((10, 6), np.uint8), 3, 3)
+    out = restore_with(lambda x: np.zeros_like(x), image)
+    assert out.dtype == np.uint8 and np.all(out[:7] == 0) and np.all(out[7:] == 128)
 
 
 def test_real_frames_bar_is_the_documented_rows(sem_data: Path) -> None:
@@ -116,7 +122,7 @@ def test_real_frames_bar_is_the_documented_rows(sem_data: Path) -> None:
     assert im.databar_rows == 64
     x, y = (np.asarray(Image.open(p).convert("L")) for p in (pairs[0].input_path, pairs[0].target_path))
     expected = psnr(x, y, data_range=255, mask=rows_mask(x.shape))
-    assert score_image(im.blurry, im, "blurry").psnr == pytest.approx(expected, abs=1e-9)
+    assert score_method(lambda z: z, [im], "blurry")[0].psnr == pytest.approx(expected, abs=1e-9)
 
 
 # -- tables ----------------------------------------------------------------------------------------
@@ -171,21 +177,16 @@ def test_missing_checkpoint_names_the_fix(tmp_path: Path) -> None:
         load_pretrained("hinet", tmp_path / "nope.pth")
 
 
-@pytest.mark.parametrize("name", ["benchmark-cpu.yaml", "benchmark-paper.yaml"])
+@pytest.mark.parametrize("name", ["benchmark-cpu", "benchmark-paper"])
 def test_shipped_configs_load(name: str, pairs_root: Path) -> None:
-    path = Path(__file__).resolve().parents[2] / "configs" / name
-    cfg = load_benchmark_config(path, [f"data.root={pairs_root}"])
-    assert cfg["data"]["test_groups"] == ["7-1"] and len(cfg["table3"]["variants"]) == 4
-    assert {m["name"] for m in cfg["table2"]["models"]} >= {"hinet", "restormer", "dmphn-1-2-4"}
+    cfg = load_benchmark_config(name, [f"data.root={pairs_root}"])
+    assert cfg.data.test_groups == ["7-1"] and len(cfg.table3.variants) == 4
+    assert {m.name for m in cfg.table2.models} >= {"hinet", "restormer", "dmphn-1-2-4"}
 
 
-def test_a_bad_row_fails_before_any_training(pairs_root: Path, tmp_path: Path) -> None:
-    from midnet.benchmark import run_benchmark
-
-    cfg = _cfg(pairs_root, "table2.models=[midnet-tiny, {name: nafnet-tiny, training: {optim: {lrr: 1}}}]")
-    with pytest.raises(ValueError, match="model 'nafnet-tiny'.*lrr"):
-        run_benchmark(cfg, tmp_path / "out", log=lambda _: None)
-    assert not (tmp_path / "out").exists()
+def test_a_bad_row_fails_before_any_training(pairs_root: Path) -> None:
+    with pytest.raises(ConfigError, match="table2.models.1.training.*optim.lrr: unknown key"):
+        _cfg(pairs_root, "table2.models=[midnet-tiny, {name: nafnet-tiny, training: {optim: {lrr: 1}}}]")
 
 
 def test_overwrite_removes_tables_of_an_earlier_invocation(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from midnet.cli.main import cli
-from midnet.datasets.testing import LoopbackServer, serve_folder
+from loopback_server import LoopbackServer, serve_folder
 
 GROUP = "2-1"
 
@@ -123,6 +123,6 @@ def test_frames_rebuilds_missing_frames_only(
     assert "frames written: 1" in result.output
     reference = sem_data / "frames" / "sharp" / f"{GROUP}.png"
     if reference.is_file():
-        from midnet.datasets.frames import read_frame
+        from midnet.sample_data.frames import read_frame
 
         assert (read_frame(copy / "frames" / "sharp" / f"{GROUP}.png") == read_frame(reference)).all()

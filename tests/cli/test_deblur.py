@@ -10,9 +10,19 @@ import tifffile
 from click.testing import CliRunner
 from PIL import Image
 
+from midnet import models
 from midnet.cli.main import cli
 
-FAST = ["--model", "nafnet-tiny", "--device", "cpu", "--tile", "64", "--overlap", "32"]
+#: filled by the `tiny_weights` fixture: a saved (untrained) nafnet-tiny, CPU, small tiles
+FAST: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("weights") / "nafnet-tiny.safetensors"
+    models.save_model(models.create("nafnet-tiny"), path)
+    FAST[:] = ["--model", str(path), "--device", "cpu", "--tile", "64", "--overlap", "32"]
+    return path
 
 
 def _frame(height: int = 80, width: int = 96, bar: int = 16, seed: int = 0) -> np.ndarray:
@@ -41,7 +51,7 @@ def _run(*args: str):
 
 def test_batch_with_a_corrupt_file_goes_on_and_fails(batch: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = _run(str(batch), "-o", str(out), "--recursive", *FAST)
+    result = _run(str(batch), "--out", str(out), "--recursive", *FAST)
     assert result.exit_code == 1, result.output
     assert "broken.tif" in result.output and "1 failed" in result.output
     assert sum("broken.tif" in line for line in result.output.splitlines() if line.startswith("error")) == 1
@@ -60,25 +70,25 @@ def test_batch_with_a_corrupt_file_goes_on_and_fails(batch: Path, tmp_path: Path
 def test_refuses_existing_outputs_unless_overwrite(batch: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     src = str(batch / "a.png")
-    assert _run(src, "-o", str(out), *FAST).exit_code == 0
+    assert _run(src, "--out", str(out), *FAST).exit_code == 0
     (out / "a.png").write_bytes(b"user's file")
-    again = _run(src, "-o", str(out), *FAST)
+    again = _run(src, "--out", str(out), *FAST)
     assert again.exit_code == 1 and "--overwrite" in again.output
     assert (out / "a.png").read_bytes() == b"user's file"
-    assert _run(src, "-o", str(out), "--overwrite", *FAST).exit_code == 0
+    assert _run(src, "--out", str(out), "--overwrite", *FAST).exit_code == 0
     assert Image.open(out / "a.png").size == (96, 80)
 
 
 def test_never_writes_over_an_input(batch: Path) -> None:
     before = (batch / "a.png").read_bytes()
-    result = _run(str(batch / "a.png"), "-o", str(batch), "--overwrite", *FAST)
-    assert result.exit_code == 1 and "overwrite its input" in result.output
+    result = _run(str(batch / "a.png"), "--out", str(batch), "--overwrite", *FAST)
+    assert result.exit_code == 2 and "is the input folder" in result.output
     assert (batch / "a.png").read_bytes() == before
 
 
 def test_glob_and_databar_rows(batch: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = _run(str(batch / "*.png"), "-o", str(out), "--databar", "30", *FAST)
+    result = _run(str(batch / "*.png"), "--out", str(out), "--databar", "30", *FAST)
     assert result.exit_code == 0, result.output
     a, b = np.asarray(Image.open(batch / "a.png")), np.asarray(Image.open(out / "a.png"))
     np.testing.assert_array_equal(a[-30:], b[-30:])
@@ -88,26 +98,41 @@ def test_glob_and_databar_rows(batch: Path, tmp_path: Path) -> None:
 
 def test_folder_without_recursive_skips_subfolders(batch: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = _run(str(batch / "a.png"), str(batch / "sub"), "-o", str(out), *FAST)
+    result = _run(str(batch / "a.png"), str(batch / "sub"), "--out", str(out), *FAST)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "c.jpg"]
 
 
 def test_bad_arguments_are_clear(batch: Path, tmp_path: Path) -> None:
-    result = _run(str(batch / "a.png"), "-o", str(tmp_path / "o"), "--databar", "lots", *FAST)
+    result = _run(str(batch / "a.png"), "--out", str(tmp_path / "o"), "--databar", "lots", *FAST)
     assert result.exit_code == 2 and "auto, none or a number" in result.output
-    result = _run(str(tmp_path / "missing.tif"), "-o", str(tmp_path / "o"), *FAST)
-    assert result.exit_code == 1 and "no such file or folder" in result.output
-    result = _run(str(batch / "a.png"), "-o", str(tmp_path / "o"), "--model", "no-such-model")
-    assert result.exit_code == 1 and "no-such-model" in result.output and "nafnet-tiny" in result.output
+    result = _run(str(tmp_path / "missing.tif"), "--out", str(tmp_path / "o"), *FAST)
+    assert result.exit_code == 2 and "no such file or folder" in result.output
+    result = _run(str(batch / "a.png"), "--out", str(tmp_path / "o"), "--model", "no-such-model")
+    assert result.exit_code == 2 and "no-such-model" in result.output and "midnet-sem-default" in result.output
+
+
+def test_an_architecture_without_weights_is_refused(batch: Path, tmp_path: Path) -> None:
+    result = _run(str(batch / "a.png"), "--out", str(tmp_path / "o"), "--model", "midnet-paper")
+    assert result.exit_code == 2
+    assert "midnet-paper: has no trained weights; pass a checkpoint or train one" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_named_model_with_weights_restores_and_tlc_is_an_option(batch: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    result = _run(str(batch / "a.png"), "--out", str(out), "--model", "midnet-sem-default", "--device", "cpu",
+                  "--tlc", "128")
+    assert result.exit_code == 0, result.output
+    assert "with midnet-sem-default" in result.output and (out / "a.png").is_file()
 
 
 def test_summary_and_quiet(batch: Path, tmp_path: Path) -> None:
     """A summary line with files, seconds and MP/s; --quiet prints nothing on success."""
-    loud = _run(str(batch / "a.png"), str(batch / "b.tif"), "-o", str(tmp_path / "loud"), *FAST)
+    loud = _run(str(batch / "a.png"), str(batch / "b.tif"), "--out", str(tmp_path / "loud"), *FAST)
     assert loud.exit_code == 0, loud.output
-    summary = [line for line in loud.output.splitlines() if line.startswith("restored 2 of 2 file(s)")]
+    summary = [line for line in loud.output.splitlines() if line.startswith("restored 2 of 2 input(s)")]
     assert summary and " s (" in summary[0] and "MP/s" in summary[0]
-    quiet = _run(str(batch / "a.png"), "-o", str(tmp_path / "quiet"), "--quiet", *FAST)
+    quiet = _run(str(batch / "a.png"), "--out", str(tmp_path / "quiet"), "--quiet", *FAST)
     assert quiet.exit_code == 0 and quiet.output.strip() == ""
     assert (tmp_path / "quiet" / "a.png").is_file()

@@ -14,7 +14,6 @@ from PIL import Image
 from midnet import models
 from midnet.cli.main import cli
 from midnet.data.synthetic import write_synthetic_pairs
-from midnet.metrics import psnr
 
 
 @pytest.fixture()
@@ -33,12 +32,11 @@ def test_evaluate_writes_scores_and_panels(tmp_path: Path, pairs: Path) -> None:
     assert [r["name"] for r in rows] == ["1-1_s001", "1-1_s002", "1-1_s003", "mean"]
     doc = json.loads((out / "results.json").read_text())
     assert doc["count"] == 3 and doc["images"][0]["databar_rows"] == 8
-    # the input baseline is the PSNR of the untouched blurry image on the image area
-    blur = np.asarray(Image.open(pairs / "blur" / "1-1_s001.png")) / 255.0
-    sharp = np.asarray(Image.open(pairs / "sharp" / "1-1_s001.png")) / 255.0
-    keep = np.ones(blur.shape, bool)
-    keep[-8:] = False
-    assert doc["images"][0]["input_psnr"] == pytest.approx(psnr(blur, sharp, data_range=1.0, mask=keep), abs=1e-6)
+    # the input baseline is the 8-bit PSNR of the untouched blurry image on the image area
+    blur = np.asarray(Image.open(pairs / "blur" / "1-1_s001.png")).astype(np.float64)
+    sharp = np.asarray(Image.open(pairs / "sharp" / "1-1_s001.png")).astype(np.float64)
+    expected = 10 * np.log10(255.0**2 / np.mean((blur[:-8] - sharp[:-8]) ** 2))
+    assert doc["images"][0]["input_psnr"] == pytest.approx(expected, abs=1e-9)
     assert doc["mean"]["psnr"] == pytest.approx(np.mean([i["psnr"] for i in doc["images"]]), abs=1e-6)
     panels = sorted(out.glob("*_panel.png"))
     assert len(panels) == 2
@@ -47,8 +45,15 @@ def test_evaluate_writes_scores_and_panels(tmp_path: Path, pairs: Path) -> None:
     assert again.exit_code != 0 and "--overwrite" in again.output
 
 
+def test_weightless_name_is_refused(tmp_path: Path, pairs: Path) -> None:
+    res = CliRunner().invoke(cli, ["evaluate", "--model", "midnet-paper", "--input-dir", str(pairs / "blur"),
+                                   "--target-dir", str(pairs / "sharp"), "--out", str(tmp_path / "e")])
+    assert res.exit_code == 2 and "has no trained weights; pass a checkpoint or train one" in res.output
+    assert not (tmp_path / "e").exists()
+
+
 def test_evaluate_by_registry_name_and_fixed_bar(tmp_path: Path, pairs: Path) -> None:
-    res = CliRunner().invoke(cli, ["evaluate", "--model", "nafnet-tiny", "--input-dir", str(pairs / "blur"),
+    res = CliRunner().invoke(cli, ["evaluate", "--model", "midnet-sem-default", "--input-dir", str(pairs / "blur"),
                                    "--target-dir", str(pairs / "sharp"), "--out", str(tmp_path / "e"),
                                    "--panels", "0", "--databar", "4"])
     assert res.exit_code == 0, res.output

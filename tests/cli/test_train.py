@@ -54,7 +54,47 @@ def test_bad_data_stops_before_training_and_lists_every_pair(tmp_path: Path, set
     assert not out.exists()  # nothing started
 
 
-def test_unknown_override_is_a_clear_error(tmp_path: Path, setup) -> None:
+def test_unknown_override_is_a_usage_error_before_any_work(tmp_path: Path, setup, monkeypatch) -> None:
     cfg, _ = setup
+    monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(cli, ["train", "--config", str(cfg), "--set", "train.max_step=3"])
-    assert res.exit_code != 0 and "train.max_step" in res.output
+    assert res.exit_code == 2 and "train.max_step: unknown key" in res.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_shipped_config_by_name_in_any_folder_then_resume_needs_nothing_else(tmp_path: Path, setup,
+                                                                           monkeypatch) -> None:
+    _, root = setup
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    small = ["--set", "model.name=midnet-tiny", "--set", "data.crop_size=32", "--set", "data.batch_size=2",
+             "--set", "train.val_every=0", "--set", "train.progress_bar=false", "--set", "data.val_groups=[2-1]"]
+    res = CliRunner().invoke(cli, ["train", "--config", "cpu-small", "--set", f"data.root={root}", *small,
+                                   "--max-steps", "2", "--out", "run"])
+    assert res.exit_code == 0, res.output
+    saved = (elsewhere / "run" / "config.yaml").read_text()
+    # changing what the run computes is refused on resume; hardware keys may change
+    bad = CliRunner().invoke(cli, ["train", "--resume", "run", "--set", "optim.lr=1e-5"])
+    assert bad.exit_code == 2 and "optim.lr: cannot change on --resume" in bad.output
+    bad = CliRunner().invoke(cli, ["train", "--resume", "run", "--config", "cpu-small"])
+    assert bad.exit_code == 2 and "--config: not allowed with --resume" in bad.output
+    res = CliRunner().invoke(cli, ["train", "--resume", "run"])
+    assert res.exit_code == 0, res.output
+    assert (elsewhere / "run" / "config.yaml").read_text() == saved
+    assert (elsewhere / "run" / "best.safetensors").is_file()
+
+
+def test_config_list_and_show() -> None:
+    res = CliRunner().invoke(cli, ["config", "list"])
+    assert res.exit_code == 0 and "cpu-small" in res.output and "benchmark-cpu" in res.output
+    res = CliRunner().invoke(cli, ["config", "show", "cpu-small"])
+    assert res.exit_code == 0 and "name: cpu-small" in res.output
+    res = CliRunner().invoke(cli, ["config", "show", "cpu-small", "--resolved"])
+    assert res.exit_code == 0
+    doc = yaml.safe_load(res.output)
+    assert doc["model"]["name"] == "midnet-small" and doc["optim"]["weight_decay"] == 0.0
+    res = CliRunner().invoke(cli, ["config", "show", "benchmark-cpu", "--resolved"])
+    assert res.exit_code == 0 and yaml.safe_load(res.output)["budget"]["max_steps"] == 2000
+    res = CliRunner().invoke(cli, ["config", "show", "nope"])
+    assert res.exit_code == 2 and "no shipped config of that name" in res.output

@@ -18,17 +18,40 @@ def deblurrer(tiny_model: nn.Module) -> Deblurrer:
     return Deblurrer(tiny_model, device="cpu", tile=64, overlap=32)
 
 
+def _reference(model: nn.Module, unit: np.ndarray, multiple: int = 16) -> np.ndarray:
+    """The model run directly on a whole float (H, W) image in [0, 1], clipped to [0, 1]: what
+    the Deblurrer must reproduce, computed without any of its code. As documented for it
+    (`tiled_inference`), the image is mirrored by ``multiple`` px (the model's size multiple,
+    16 for the NAFNet family) on every side and at the bottom/right up to a multiple of it."""
+    h, w = unit.shape
+    bottom = -(-(h + 2 * multiple) // multiple) * multiple - h - multiple
+    right = -(-(w + 2 * multiple) // multiple) * multiple - w - multiple
+    padded = np.pad(unit.astype(np.float32), ((multiple, bottom), (multiple, right)), mode="reflect")
+    with torch.no_grad():
+        out = model.eval()(torch.from_numpy(padded)[None, None])[0, 0].numpy()
+    return np.clip(out[multiple:multiple + h, multiple:multiple + w].astype(np.float64), 0.0, 1.0)
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
-def test_grey_keeps_shape_dtype_and_range(deblurrer: Deblurrer, make_image, dtype) -> None:
+def test_grey_equals_the_model_run_directly(tiny_model: nn.Module, make_image, dtype) -> None:
+    """Whole-image restoration equals the bare model on the scaled image, mapped back to the
+    input's dtype and range (uint8/uint16 by their full range, other floats by their own)."""
+    whole = Deblurrer(tiny_model, device="cpu", tile=None)
     base = make_image(72, 90)
     if dtype == np.float32:
-        array = base * 1000.0 - 200.0  # floats outside [0, 1] are scaled by their own range
+        array = (base * 1000.0 - 200.0).astype(np.float32)
+        lo, hi = float(array.min()), float(array.max())
+        expected = _reference(tiny_model, (array - lo) / (hi - lo)) * (hi - lo) + lo
+        tol = 1e-3 * (hi - lo)
     else:
-        array = np.rint(base * np.iinfo(dtype).max).astype(dtype)
-    out = deblurrer(array)
+        top = np.iinfo(dtype).max
+        array = np.rint(base * top).astype(dtype)
+        expected = np.rint(_reference(tiny_model, array / top) * top)
+        tol = 1.0  # one grey level: float32 rounding at a .5 boundary
+    out = whole(array)
     assert out.shape == array.shape and out.dtype == array.dtype
-    assert not np.array_equal(out, array)
-    assert out.min() >= array.min() and out.max() <= array.max()
+    np.testing.assert_allclose(out.astype(np.float64), expected, atol=tol, rtol=0)
+    assert np.abs(out.astype(np.float64) - array).max() > 10 * tol   # the model really changed it
 
 
 def test_uint16_is_restored_at_full_precision(deblurrer: Deblurrer, make_image) -> None:
@@ -58,11 +81,15 @@ def test_rgba_alpha_kept_and_grey_rgb_restored_once(deblurrer: Deblurrer, make_i
         np.testing.assert_array_equal(out[..., c], expected)
 
 
-def test_databar_rows_pass_through(deblurrer: Deblurrer, make_image) -> None:
+def test_databar_rows_pass_through(tiny_model: nn.Module, make_image) -> None:
+    """The bar is copied; the model sees (and restores) only the rows above it."""
     array = np.rint(make_image(80, 64) * 255).astype(np.uint8)
-    out = deblurrer(array, databar=16)
+    whole = Deblurrer(tiny_model, device="cpu", tile=None)
+    out = whole(array, databar=16)
     np.testing.assert_array_equal(out[-16:], array[-16:])
-    assert not np.array_equal(out[:-16], array[:-16])
+    expected = np.rint(_reference(tiny_model, array[:-16] / 255.0) * 255)
+    np.testing.assert_allclose(out[:-16].astype(np.float64), expected, atol=1, rtol=0)
+    deblurrer = Deblurrer(tiny_model, device="cpu", tile=64, overlap=32)
     with pytest.raises(ValueError, match="databar rows"):
         deblurrer(array, databar=-1)
 
@@ -73,10 +100,17 @@ def test_bad_shapes_are_rejected(deblurrer: Deblurrer) -> None:
 
 
 def test_from_pretrained_registry_name() -> None:
-    d = Deblurrer.from_pretrained("nafnet-tiny", device="cpu", tile=64)
-    assert d.in_channels == 1 and d.model_name == "nafnet-tiny"
+    d = Deblurrer.from_pretrained("midnet-sem-default", device="cpu", tile=64)
+    assert d.in_channels == 1 and d.model_name == "midnet-sem-default"
     out = d(np.zeros((40, 40), np.uint8))
     assert out.shape == (40, 40) and out.dtype == np.uint8
+
+
+def test_from_pretrained_refuses_an_architecture_without_weights() -> None:
+    from midnet.models import NoWeightsError
+
+    with pytest.raises(NoWeightsError, match="nafnet-tiny: has no trained weights; pass a checkpoint or train one"):
+        Deblurrer.from_pretrained("nafnet-tiny")
 
 
 def test_from_pretrained_checkpoint_file(tmp_path: Path, tiny_model: nn.Module, make_image) -> None:
@@ -91,9 +125,12 @@ def test_from_pretrained_checkpoint_file(tmp_path: Path, tiny_model: nn.Module, 
 
 def test_missing_default_model_says_pass_model(tmp_path, monkeypatch) -> None:
     """A broken install (weights file missing) must say how to go on, not crash obscurely."""
-    import midnet.inference.deblurrer as deblurrer_module
+    from dataclasses import replace
 
-    monkeypatch.setattr(deblurrer_module, "default_model_path", lambda: tmp_path / "missing.safetensors")
+    from midnet.models import DEFAULT_MODEL, registry
+
+    entry = registry._REGISTRY[DEFAULT_MODEL]
+    monkeypatch.setitem(registry._REGISTRY, DEFAULT_MODEL, replace(entry, weights=str(tmp_path / "missing.safetensors")))
     with pytest.raises(FileNotFoundError, match="--model"):
         Deblurrer.from_pretrained()
 

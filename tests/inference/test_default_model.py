@@ -20,19 +20,19 @@ def test_bundled_weights_ship_with_the_package_and_load_offline():
 
 def test_demo_beats_blurry_input_and_fitted_wiener(sem_data, tmp_path, monkeypatch):
     from midnet.baselines.classical import Wiener
-    from midnet.inference.demo import FRAME_IMAGE_ROWS, run_demo, score_image_area
-    from midnet.io import read_image, to_float
-    from midnet.metrics import quantize
+    from midnet.evaluation import load_pair, restore_with, score_pair
+    from midnet.evaluation.demo import run_demo
 
     monkeypatch.setenv("MIDNET_DATA", str(sem_data))
     result = run_demo(tmp_path, device="cpu")
     assert (tmp_path / "7-1_comparison.png").stat().st_size > 10_000
-    blurry = read_image(sem_data / "frames" / "blur" / "7-1.png").array
-    sharp = read_image(sem_data / "frames" / "sharp" / "7-1.png").array
-    assert result.psnr_blurry == pytest.approx(score_image_area(blurry, sharp)[0])
+    assert result.image_rows == 960   # SOURCE.md: rows 960..1023 are the data bar
+    pair = load_pair(sem_data / "frames" / "blur" / "7-1.png", sem_data / "frames" / "sharp" / "7-1.png")
+    blurry, sharp = pair.blurry.astype(np.float64), pair.sharp.astype(np.float64)
+    assert result.psnr_blurry == pytest.approx(10 * np.log10(255**2 / np.mean((blurry[:960] - sharp[:960]) ** 2)))
     # Wiener with the parameters fitted on frames 1-6 (benchmarks/classical_baselines.py)
-    wiener = quantize(Wiener(params={"sigma": 5.65685, "balance": 1000.0})(to_float(blurry[:FRAME_IMAGE_ROWS])))
-    psnr_wiener, ssim_wiener = score_image_area(wiener, sharp)
+    wiener = score_pair(restore_with(Wiener(params={"sigma": 5.65685, "balance": 1000.0}), pair), pair)
+    psnr_wiener, ssim_wiener = wiener.psnr, wiener.ssim
     assert result.psnr_restored > result.psnr_blurry + 0.5
     assert result.psnr_restored > psnr_wiener
     assert result.ssim_restored > ssim_wiener

@@ -34,7 +34,7 @@ def test_ramp_weights_positive_and_flat_inside() -> None:
     assert torch.all(torch.diff(w[:16]) > 0)
 
 
-def test_model_alignment_reads_padder_size(tiny_model: nn.Module) -> None:
+def test_model_alignment_is_the_registry_size_multiple(tiny_model: nn.Module) -> None:
     assert model_alignment(tiny_model) == 16
     assert model_alignment(nn.Conv2d(1, 1, 3)) == 32
 

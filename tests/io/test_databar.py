@@ -73,3 +73,37 @@ def test_jeol_sidecar_gives_bar(tmp_path: Path, frame) -> None:
     Image.fromarray(frame(96, 128, 24)).save(path)
     (tmp_path / "jeol.txt").write_text("$CM_FORMAT JEOL/SEM\n$CM_FULL_SIZE 128 72\n$CM_MAG 8000\n")
     assert detect_databar(read_image(path)) == 24
+
+
+def test_hitachi_sidecar_gives_bar(tmp_path: Path, frame) -> None:
+    path = tmp_path / "hitachi.tif"
+    tifffile.imwrite(path, frame(96, 128, 0))  # no bar in the pixels: the sidecar decides
+    (tmp_path / "hitachi.txt").write_text("[SemImageFile]\r\nInstructName=SU8230\r\nDataSize=128x80\r\n")
+    assert detect_databar(read_image(path)) == 16
+
+
+def test_unsure_keeps_more_rows_and_says_so(tmp_path: Path, frame, caplog) -> None:
+    """Metadata that claims a shorter bar than the image shows: the taller one is kept, logged."""
+    import logging
+
+    from midnet.io.databar import databar_report
+
+    path = tmp_path / "fei.tif"
+    ini = "[User]\r\nDate=01/02/2024\r\n[Image]\r\nResolutionX=128\r\nResolutionY=86\r\n"
+    tifffile.imwrite(path, frame(96, 128, 16), extratags=[(34682, "s", 0, ini, True)])
+    with caplog.at_level(logging.WARNING, logger="midnet.io.databar"):
+        found = databar_report(read_image(path))
+    assert found.rows == 16 and "metadata says 10 rows" in found.unsure
+    assert "fei.tif" in caplog.text and "keeping 16" in caplog.text
+
+
+def test_inset_box_keeps_the_rows_below_it(frame) -> None:
+    """A Philips/FEI XL30-style info box that stops short of the bottom and the image edges."""
+    from midnet.io.databar import find_databar
+
+    array = frame(200, 160, 0, np.uint8)
+    array[150:190, 10:150] = 0  # 10 specimen rows below the box
+    for x in range(16, 140, 9):
+        array[158:166, x:x + 5] = 255
+    found = find_databar(array)
+    assert found.rows == 50 and "inset" in found.unsure

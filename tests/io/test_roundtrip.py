@@ -89,31 +89,6 @@ def test_multipage_tiff_restores_every_page(tmp_path: Path, deblurrer, frame) ->
             assert page.description == "page 96"
 
 
-def _zeiss_colormap() -> np.ndarray:
-    ramp = np.linspace(0, 65535, 256).round().astype(np.uint16)
-    colormap = np.stack([ramp, ramp, ramp])
-    colormap[:, 254] = (65535, 0, 0)  # overlay colours (annotation red and green)
-    colormap[:, 255] = (0, 65535, 0)
-    return colormap
-
-
-def test_zeiss_palette_tiff_uses_raw_indices(tmp_path: Path, deblurrer, frame) -> None:
-    src, dst = tmp_path / "zeiss.tif", tmp_path / "o" / "zeiss.tif"
-    indices = frame(96, 128, 16, np.uint8)
-    colormap = _zeiss_colormap()
-    tifffile.imwrite(src, indices, photometric="palette", colormap=colormap,
-                     extratags=[(34118, 1, len(ZEISS), ZEISS, True)])
-    deblurrer.deblur_file(src, dst)
-    with tifffile.TiffFile(dst) as tif:
-        page = tif.pages[0]
-        assert page.photometric == tifffile.PHOTOMETRIC.PALETTE
-        np.testing.assert_array_equal(page.colormap, colormap)
-        out = page.asarray()
-    assert out.dtype == np.uint8 and out.shape == indices.shape
-    np.testing.assert_array_equal(out, deblurrer(indices, databar=16))  # the model saw the indices
-    assert _raw_tag(dst, 34118) == ZEISS
-
-
 def test_colour_palette_tiff_is_refused(tmp_path: Path, frame) -> None:
     src = tmp_path / "colour.tif"
     rng = np.random.default_rng(0)
@@ -267,3 +242,15 @@ def test_planar_rgb_tiff_stays_planar(tmp_path: Path, deblurrer, frame) -> None:
     assert out.shape == planes.shape
     np.testing.assert_array_equal(out[:, -16:], planes[:, -16:])
     np.testing.assert_array_equal(out[1], deblurrer(planes[1], databar=16))  # channel-wise rule
+
+
+def test_write_errors_name_the_output_not_the_temporary_file(tmp_path: Path) -> None:
+    from midnet.io.atomic import atomic_write
+
+    def failing_writer(tmp: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp))
+
+    with pytest.raises(OSError) as info:
+        atomic_write(tmp_path / "out.tif", failing_writer)
+    message = str(info.value)
+    assert "out.tif: cannot write (Permission denied)" in message and ".tmp" not in message

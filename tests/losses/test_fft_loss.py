@@ -6,32 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from loss_references import reference_l1, reference_weighted_l2
+
 from midnet.losses import DEFAULT_FFT_MODE, FFTLoss
-
-
-def reference_weight(h: int, w: int, gain: float) -> np.ndarray:
-    """|frequency| in cycles/pixel from integer indices (min(u, H−u)/H), divided by Nyquist 0.5."""
-    fy = np.array([min(u, h - u) / h for u in range(h)])
-    fx = np.array([min(v, w - v) / w for v in range(w)])
-    rho = np.sqrt(fy[:, None] ** 2 + fx[None, :] ** 2) / 0.5
-    return 1 + gain * rho
-
-
-def reference_weighted_l2(pred: np.ndarray, target: np.ndarray, gain: float) -> float:
-    """Eq. 12 with an unnormalised DFT, 1/(W·H), and one more 1/(W·H); averaged over images and channels."""
-    h, w = pred.shape[-2:]
-    weight = reference_weight(h, w, gain)
-    values = []
-    for plane_p, plane_t in zip(pred.reshape(-1, h, w), target.reshape(-1, h, w)):
-        f = np.fft.fft2(plane_p) - np.fft.fft2(plane_t)
-        values.append(np.sum(weight * np.abs(f) ** 2) / (w * h) / (w * h))
-    return float(np.mean(values))
-
-
-def reference_l1(pred: np.ndarray, target: np.ndarray) -> float:
-    h, w = pred.shape[-2:]
-    f = (np.fft.rfft2(pred) - np.fft.rfft2(target)) / np.sqrt(h * w)
-    return float(np.mean(np.concatenate([np.abs(f.real).ravel(), np.abs(f.imag).ravel()])))
 
 
 @pytest.mark.parametrize("shape", [(2, 1, 32, 32), (1, 3, 17, 24)])

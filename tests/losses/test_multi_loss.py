@@ -7,7 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from midnet.losses import EdgeLoss, FFTLoss, MultiLoss
+from loss_references import reference_edge_loss, reference_l1, reference_l1_term, reference_weighted_l2
+
+from midnet.losses import MultiLoss
 
 
 def _pair(shape=(2, 1, 24, 24), seed=0):
@@ -15,15 +17,18 @@ def _pair(shape=(2, 1, 24, 24), seed=0):
     return torch.rand(shape, generator=gen, dtype=torch.float64), torch.rand(shape, generator=gen, dtype=torch.float64)
 
 
-def test_total_is_weighted_sum_of_independent_terms():
+@pytest.mark.parametrize("mode, fft_reference", [("weighted_l2", lambda p, t: reference_weighted_l2(p, t, 1.0)),
+                                                  ("l1", reference_l1)])
+def test_total_is_the_paper_weighted_sum_of_independently_computed_terms(mode, fft_reference):
+    """Eq. 9 against NumPy/SciPy computations of each term (tests/losses/loss_references.py)."""
     pred, target = _pair((2, 3, 20, 22))
-    total, terms = MultiLoss(1.0, 0.05, 0.01, fft_mode="weighted_l2")(pred, target)
-    l1 = np.mean(np.abs(pred.numpy() - target.numpy()))
+    total, terms = MultiLoss(1.0, 0.05, 0.01, fft_mode=mode)(pred, target)
+    p, t = pred.numpy(), target.numpy()
+    l1, edge, fft = reference_l1_term(p, t), reference_edge_loss(p, t), fft_reference(p, t)
     assert terms["l1"].item() == pytest.approx(l1, rel=1e-12)
-    assert terms["edge"].item() == pytest.approx(EdgeLoss()(pred, target).item(), rel=1e-12)
-    assert terms["fft"].item() == pytest.approx(FFTLoss("weighted_l2")(pred, target).item(), rel=1e-12)
-    expected = l1 + 0.05 * terms["edge"].item() + 0.01 * terms["fft"].item()
-    assert total.item() == pytest.approx(expected, rel=1e-6)
+    assert terms["edge"].item() == pytest.approx(edge, rel=1e-10)
+    assert terms["fft"].item() == pytest.approx(fft, rel=1e-5)
+    assert total.item() == pytest.approx(l1 + 0.05 * edge + 0.01 * fft, rel=1e-6)
     assert all(not t.requires_grad for t in terms.values())
 
 
@@ -45,7 +50,10 @@ def test_zero_weight_switches_term_off_and_skips_it(weights, present):
     pred, target = _pair()
     total, terms = loss(pred, target)
     assert set(terms) == present
-    assert total.item() == pytest.approx(sum(w * terms[k].item() for w, k in zip(weights, ("l1", "edge", "fft")) if w))
+    p, t = pred.numpy(), target.numpy()
+    reference = {"l1": reference_l1_term(p, t), "edge": reference_edge_loss(p, t), "fft": reference_l1(p, t)}
+    expected = sum(w * reference[k] for w, k in zip(weights, ("l1", "edge", "fft")) if w)
+    assert total.item() == pytest.approx(expected, rel=1e-5)
 
 
 def test_gradient_reaches_prediction_only_on_counted_pixels():

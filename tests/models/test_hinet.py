@@ -69,7 +69,8 @@ def test_grey_any_size_round_trips_shape(size):
 
 
 def test_official_checkpoint_reader_errors_name_the_file(tmp_path):
-    from midnet.models.baseline_utils import load_official_checkpoint, unwrap_state_dict
+    from midnet.models.baseline_utils import load_official_checkpoint
+    from midnet.models.checkpoints import unwrap_state_dict
 
     with pytest.raises(FileNotFoundError, match="missing.pth"):
         load_official_checkpoint(tmp_path / "missing.pth")

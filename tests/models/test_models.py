@@ -16,7 +16,8 @@ def n_params(m: torch.nn.Module) -> int:
 
 def test_paper_parameter_counts():
     assert n_params(models.create("nafnet-width32", in_channels=3)) == 17_111_907
-    assert 17.28e6 <= n_params(models.create("midnet-paper", in_channels=3)) <= 17.30e6
+    # the paper's 17.3 M, exactly: NAFNet width 32 plus the four attention gates
+    assert n_params(models.create("midnet-paper", in_channels=3)) == 17_286_951
 
 
 def test_registry_lists_required_names():
@@ -122,6 +123,48 @@ def test_missing_and_corrupt_checkpoints_give_clear_errors(tmp_path):
         models.load_model(bad)
     with pytest.raises(FileNotFoundError, match="model name"):
         models.load_model("midnet-tiniest")
+
+
+def test_names_with_weights_load_and_architecture_names_are_refused():
+    assert "midnet-sem-default" in models.available(trained=True)
+    assert "midnet-paper" in models.available(trained=False)
+    net = models.load_model("midnet-sem-default")
+    assert net.midnet_name == "midnet-tiny" and models.in_channels(net) == 1 and models.size_multiple(net) == 16
+    with pytest.raises(models.NoWeightsError, match="midnet-paper: has no trained weights; pass a checkpoint or "
+                                                    "train one"):
+        models.load_model("midnet-paper")
+    assert isinstance(models.create("midnet-paper"), MIDNet)   # untrained networks stay one call away
+
+
+def test_registering_shipped_weights_is_one_line(tmp_path, monkeypatch):
+    from midnet.models import registry
+
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    net = models.create("nafnet-tiny").eval()
+    models.save_model(net, tmp_path / "w.safetensors")
+    models.register_weights("my-model", "nafnet-tiny", str(tmp_path / "w.safetensors"))
+    entry = models.entry("my-model")
+    assert (entry.first_conv, entry.last_conv, entry.size_multiple) == ("intro", "ending", 16)
+    x = torch.rand(1, 1, 24, 24)
+    with torch.no_grad():
+        assert torch.equal(models.load_model("my-model")(x), net(x))
+
+
+def test_one_checkpoint_reader_prefers_params_ema_and_never_unpickles_code(tmp_path):
+    from midnet.models.checkpoints import read_weights
+
+    ema, raw = torch.ones(2), torch.zeros(2)
+    torch.save({"params": {"w": raw}, "params_ema": {"w": ema}}, tmp_path / "basicsr.pth")
+    state, _ = read_weights(tmp_path / "basicsr.pth")
+    assert torch.equal(state["w"], ema)
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    torch.save({"params": {"w": raw}, "extra": Evil()}, tmp_path / "evil.pth")
+    with pytest.raises(ValueError, match="evil.pth: not a readable weights file"):
+        read_weights(tmp_path / "evil.pth")
 
 
 def test_gradients_reach_every_parameter():

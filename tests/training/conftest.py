@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
 
 from midnet.data.synthetic import write_synthetic_pairs
-from midnet.training import load_config
+from midnet.training import TrainConfig, load_config
 
 
 @pytest.fixture(scope="session")
@@ -19,9 +18,7 @@ def tiny_pairs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture()
-def tiny_config(tiny_pairs: Path) -> dict:
-    cfg = load_config(None, [f"data.root={tiny_pairs}"])
-    cfg["model"]["name"] = "midnet-tiny"
-    cfg["data"].update(crop_size=32, batch_size=2, val_groups=["3-1"])
-    cfg["train"].update(max_steps=6, val_every=3, log_every=1, accelerator="cpu", progress_bar=False)
-    return copy.deepcopy(cfg)
+def tiny_config(tiny_pairs: Path) -> TrainConfig:
+    return load_config(None, [f"data.root={tiny_pairs}", "model.name=midnet-tiny", "data.crop_size=32",
+                              "data.batch_size=2", "data.val_groups=[3-1]", "train.max_steps=6", "train.val_every=3",
+                              "train.log_every=1", "train.accelerator=cpu", "train.progress_bar=false"])

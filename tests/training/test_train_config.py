@@ -1,4 +1,4 @@
-"""Config loading, overrides and round trip; the shipped YAML files stay valid."""
+"""The typed training config: shipped configs by name, dotted updates, one-line errors, round trip."""
 
 from __future__ import annotations
 
@@ -8,47 +8,91 @@ import pytest
 import torch
 import yaml
 
-from midnet.training import load_config
-from midnet.training.config import dump_config
+from midnet import configs
+from midnet.configs import ConfigError
+from midnet.models import available
+from midnet.training import TrainConfig, load_config
+from midnet.training.config import dump_config, resume_config
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-#: the training configs (configs/ also holds other tools' files)
-TRAINING_CONFIGS = ["midnet-paper", "nafnet-width32", "ablation-l1", "ablation-l1-edge",
-                    "ablation-l1-fft", "ablation-all", "cpu-small"]
+#: the training configs (the package also ships benchmark configs)
+TRAINING_CONFIGS = ["midnet-paper", "nafnet-width32", "ablation-l1", "ablation-l1-edge", "ablation-l1-fft",
+                    "ablation-all", "cpu-small", "sem-default", "sem-default-finetune"]
 
 
 def test_round_trip_through_the_run_folder_file(tmp_path: Path) -> None:
-    cfg = load_config(CONFIGS / "cpu-small.yaml", ["data.root=/data", "optim.lr=5e-4", "data.val_groups=[6-1]"])
-    assert cfg["optim"]["lr"] == 5e-4 and cfg["data"]["val_groups"] == ["6-1"]
+    cfg = load_config("cpu-small", ["data.root=/data", "optim.lr=5e-4", "data.val_groups=[6-1]"])
+    assert isinstance(cfg, TrainConfig)
+    assert cfg.optim.lr == 5e-4 and cfg.data.val_groups == ["6-1"] and cfg.model.name == "midnet-small"
     (tmp_path / "config.yaml").write_text(dump_config(cfg))
     assert load_config(tmp_path / "config.yaml") == cfg
 
 
-def test_unknown_keys_and_missing_data_fail_clearly() -> None:
-    with pytest.raises(KeyError, match="optim.lrr"):
-        load_config(None, ["optim.lrr=1", "data.root=/x"])
-    with pytest.raises(ValueError, match="data.root"):
-        load_config(None, [])
+def test_a_path_works_as_well_as_a_name(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text("model: {name: nafnet-tiny}\ndata: {root: /x}\n")
+    assert load_config(tmp_path / "mine.yaml").model.name == "nafnet-tiny"
+    assert load_config(str(tmp_path / "mine.yaml")).model.name == "nafnet-tiny"
 
 
-@pytest.mark.parametrize("name", TRAINING_CONFIGS)
-def test_shipped_configs_load(name: str) -> None:
-    cfg = load_config(CONFIGS / f"{name}.yaml", ["data.root=/x"])
-    from midnet.models import available
+def test_yaml_1_1_number_strings_become_numbers_for_every_float_key() -> None:
+    cfg = load_config(None, ["data.root=/x", "optim.betas=[9e-1, 99e-2]", "optim.lr=1e-3", "loss.fft_weight=1e-2"])
+    assert cfg.optim.betas == (0.9, 0.99) and cfg.optim.lr == 1e-3 and cfg.loss.fft_weight == 0.01
 
-    assert cfg["model"]["name"] in available()
+
+@pytest.mark.parametrize("sets, message", [
+    (["optim.lrr=1"], r"optim.lrr: unknown key; known keys here: betas, grad_clip, lr"),
+    (["data.crop_size=abc"], r"data.crop_size: Input should be a valid integer"),
+    (["data.crop_size=0"], r"data.crop_size: Input should be greater than 0"),
+    (["optim.name=sgd"], r"optim.name: Input should be 'adam' or 'adamw'"),
+    (["optim.betas=[1.5, 0.9]"], r"optim.betas: .*both betas must lie in \[0, 1\)"),
+    (["model.name=no-such-net"], r"model.name: .*unknown model 'no-such-net'"),
+    (["data.databar_rows=-1"], r"data.databar_rows"),
+    (["model.options={widht: 8}"], r"model: .*options \['widht'\] are not options of midnet-small; its options: .*width"),
+    (["loss.l1_weight=0", "loss.edge_weight=0", "loss.fft_weight=0"], "all loss weights are 0"),
+    (["optim.lr"], r"--set 'optim.lr': write KEY=VALUE"),
+])
+def test_bad_values_fail_in_one_line_naming_the_key(sets: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config("cpu-small", ["data.root=/x", *sets])
+    assert "\n" not in str(info.value)
+
+
+def test_a_set_is_validated_again_after_it_is_applied() -> None:
+    cfg = load_config("cpu-small", ["data.root=/x"])
+    assert cfg.updated("train.max_steps=7").train.max_steps == 7
+    with pytest.raises(ConfigError, match="train.max_steps"):
+        cfg.updated("train.max_steps=-1")
+    with pytest.raises(ConfigError, match="train.max_step: unknown key"):
+        cfg.updated("train.max_step=3")
+
+
+def test_missing_data_names_the_key_and_fix() -> None:
+    with pytest.raises(ConfigError, match=r"data.root: no training data; pass --set data.root="):
+        load_config("cpu-small")
+    assert load_config("cpu-small", require_data=False).data.root is None
+
+
+def test_unknown_config_name_lists_the_shipped_ones() -> None:
+    with pytest.raises(ConfigError, match="cpu-smal: no shipped config of that name; choose one of .*cpu-small"):
+        load_config("cpu-smal", ["data.root=/x"])
+
+
+def test_every_shipped_config_is_listed_and_valid() -> None:
+    shipped = configs.available()
+    assert set(TRAINING_CONFIGS) | {"benchmark-cpu", "benchmark-paper"} <= set(shipped)
+    for name in TRAINING_CONFIGS:
+        assert load_config(name, ["data.root=/x"]).model.name in available()
 
 
 def test_paper_recipe() -> None:
-    cfg = load_config(CONFIGS / "midnet-paper.yaml", ["data.root=/x"])
-    assert cfg["train"]["max_steps"] == 200_000 and cfg["data"]["crop_size"] == 256
-    assert cfg["data"]["batch_size"] == 32  # NAFNet GoPro width32: 4 per GPU x 8 GPUs
-    assert cfg["optim"] == {**cfg["optim"], "name": "adam", "lr": 1e-3, "min_lr": 1e-7, "betas": [0.9, 0.999]}
-    assert cfg["loss"] == {"l1_weight": 1.0, "edge_weight": 0.05, "fft_weight": 0.01, "fft_mode": None}
+    cfg = load_config("midnet-paper", ["data.root=/x"])
+    assert cfg.train.max_steps == 200_000 and cfg.data.crop_size == 256
+    assert cfg.data.batch_size == 32  # NAFNet GoPro width32: 4 per GPU x 8 GPUs
+    assert (cfg.optim.name, cfg.optim.lr, cfg.optim.min_lr, cfg.optim.betas) == ("adam", 1e-3, 1e-7, (0.9, 0.999))
+    assert cfg.loss.model_dump() == {"l1_weight": 1.0, "edge_weight": 0.05, "fft_weight": 0.01, "fft_mode": None}
 
 
 def test_ablations_differ_only_in_loss() -> None:
-    docs = {p.stem: yaml.safe_load(p.read_text()) for p in CONFIGS.glob("ablation-*.yaml")}
+    docs = {name: configs.read_yaml(configs.find(name)) for name in configs.available() if name.startswith("ablation-")}
     assert set(docs) == {"ablation-l1", "ablation-l1-edge", "ablation-l1-fft", "ablation-all"}
     weights = {k: (d["loss"]["edge_weight"] > 0, d["loss"]["fft_weight"] > 0) for k, d in docs.items()}
     assert weights == {"ablation-l1": (False, False), "ablation-l1-edge": (True, False),
@@ -59,21 +103,32 @@ def test_ablations_differ_only_in_loss() -> None:
 
 def test_compile_option_resolves_and_keeps_checkpoint_keys() -> None:
     """train.compile: auto means long runs only; a compiled module still saves ``model.*`` keys."""
-    import copy
-
-    from midnet.training.config import DEFAULTS
     from midnet.training.module import COMPILE_MIN_STEPS, DeblurModule, compile_enabled
 
-    assert compile_enabled({"compile": "auto", "max_steps": COMPILE_MIN_STEPS})
-    assert not compile_enabled({"compile": "auto", "max_steps": 50})
-    assert not compile_enabled({"compile": "auto", "max_steps": COMPILE_MIN_STEPS}, params=300_000)
-    assert compile_enabled({"compile": True, "max_steps": 1}) and not compile_enabled({"compile": False})
-    with pytest.raises(ValueError, match="train.compile"):
-        compile_enabled({"compile": "yes"})
-    cfg = copy.deepcopy(DEFAULTS)
-    cfg["model"]["name"] = "midnet-tiny"
-    cfg["train"].update(compile=True, channels_last=True)
+    base = TrainConfig().train
+    assert base.compile == "auto" and base.channels_last is False
+    assert compile_enabled(base.model_copy(update={"max_steps": COMPILE_MIN_STEPS}))
+    assert not compile_enabled(base.model_copy(update={"max_steps": 50}))
+    assert not compile_enabled(base.model_copy(update={"max_steps": COMPILE_MIN_STEPS}), params=300_000)
+    assert compile_enabled(TrainConfig().updated("train.compile=true", "train.max_steps=1").train)
+    assert not compile_enabled(TrainConfig().updated("train.compile=false").train)
+    for bad in ("always", "1"):  # (YAML reads yes/no as booleans)
+        with pytest.raises(ConfigError, match="train.compile: must be true, false or auto"):
+            TrainConfig().updated(f"train.compile={bad}")
+    cfg = TrainConfig().updated("model.name=midnet-tiny", "train.compile=true", "train.channels_last=true")
     module = DeblurModule(cfg)
     assert module.train_forward is not module.model
     assert all(k.startswith(("model.", "loss_fn.")) for k in module.state_dict())
     assert module.model.intro.weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_resume_reads_the_saved_config_and_allows_only_resumable_keys(tmp_path: Path) -> None:
+    cfg = load_config("cpu-small", ["data.root=/x", "optim.lr=5e-4"])
+    (tmp_path / "config.yaml").write_text(dump_config(cfg))
+    assert resume_config(tmp_path) == cfg
+    assert resume_config(tmp_path, ["train.devices=2"]).train.devices == 2
+    with pytest.raises(ConfigError, match="--set optim.lr: cannot change on --resume"):
+        resume_config(tmp_path, ["optim.lr=1e-4"])
+    with pytest.raises(ConfigError, match="config.yaml: not found"):
+        resume_config(tmp_path / "nope")
+    assert yaml.safe_load((tmp_path / "config.yaml").read_text())["optim"]["lr"] == 5e-4

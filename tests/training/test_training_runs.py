@@ -12,6 +12,7 @@ from lightning.pytorch.callbacks import Callback
 from midnet import models
 from midnet.data import PairStore, list_pairs, split_pairs
 from midnet.losses import MultiLoss
+from midnet.training import TrainConfig
 from midnet.training.run import train
 
 
@@ -25,10 +26,10 @@ def _train_losses(out: Path) -> dict[int, float]:
     return losses
 
 
-def _val_loss(model: torch.nn.Module, cfg: dict) -> float:
-    d = cfg["data"]
-    pairs = list_pairs(Path(d["root"]) / "blur", Path(d["root"]) / "sharp")
-    store = PairStore(split_pairs(pairs, val_groups=d["val_groups"])["val"])
+def _val_loss(model: torch.nn.Module, cfg: TrainConfig) -> float:
+    d = cfg.data
+    pairs = list_pairs(Path(d.root) / "blur", Path(d.root) / "sharp")
+    store = PairStore(split_pairs(pairs, val_groups=d.val_groups)["val"])
     loss = MultiLoss()
     with torch.no_grad():
         vals = [float(loss(model(torch.from_numpy(x)[None]), torch.from_numpy(y)[None],
@@ -36,14 +37,12 @@ def _val_loss(model: torch.nn.Module, cfg: dict) -> float:
     return sum(vals) / len(vals)
 
 
-def test_short_run_lowers_validation_loss_and_exports(tmp_path: Path, tiny_config: dict) -> None:
-    cfg = tiny_config
-    cfg["train"].update(max_steps=15, val_every=15)
-    cfg["optim"]["lr"] = 2e-3
-    torch.manual_seed(cfg["train"]["seed"])
+def test_short_run_lowers_validation_loss_and_exports(tmp_path: Path, tiny_config: TrainConfig) -> None:
+    cfg = tiny_config.updated("train.max_steps=15", "train.val_every=15", "optim.lr=2e-3")
+    torch.manual_seed(cfg.train.seed)
     import lightning as L
 
-    L.seed_everything(cfg["train"]["seed"], verbose=False)
+    L.seed_everything(cfg.train.seed, verbose=False)
     before = _val_loss(models.create("midnet-tiny").eval(), cfg)  # the run's own initial weights
     result = train(cfg, tmp_path / "run")
     after = _val_loss(models.load_model(result.exported).eval(), cfg)
@@ -64,15 +63,14 @@ class _Crash(Callback):
             raise KeyboardInterrupt("simulated kill")
 
 
-def test_kill_and_resume_matches_uninterrupted_run(tmp_path: Path, tiny_config: dict) -> None:
-    cfg = tiny_config
-    cfg["data"]["val_groups"] = []  # losses only; validation is not part of the curve
+def test_kill_and_resume_matches_uninterrupted_run(tmp_path: Path, tiny_config: TrainConfig) -> None:
+    cfg = tiny_config.updated("data.val_groups=[]")  # losses only; validation is not part of the curve
     train(cfg, tmp_path / "full")
     with pytest.raises((KeyboardInterrupt, SystemExit)):
         train(cfg, tmp_path / "killed", callbacks=[_Crash(3)])
     assert set(_train_losses(tmp_path / "killed")) == {0, 1, 2}
-    longer = {**cfg, "train": {**cfg["train"], "max_steps": 9}}
-    with pytest.raises(ValueError, match="max_steps=6"):
+    longer = cfg.updated("train.max_steps=9")
+    with pytest.raises(ValueError, match="changed train.max_steps"):
         train(longer, tmp_path / "killed", resume=True)
     train(cfg, tmp_path / "killed", resume=True)
     full, resumed = _train_losses(tmp_path / "full"), _train_losses(tmp_path / "killed")
@@ -81,7 +79,7 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path: Path, tiny_config: 
         assert resumed[step] == pytest.approx(full[step], rel=1e-5, abs=1e-7), step
 
 
-def test_run_folder_is_never_overwritten(tmp_path: Path, tiny_config: dict) -> None:
+def test_run_folder_is_never_overwritten(tmp_path: Path, tiny_config: TrainConfig) -> None:
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "notes.txt").write_text("mine")
     with pytest.raises(FileExistsError, match="--resume"):
@@ -90,13 +88,11 @@ def test_run_folder_is_never_overwritten(tmp_path: Path, tiny_config: dict) -> N
         train(tiny_config, tmp_path / "run", resume=True)
 
 
-def test_fine_tuning_starts_from_checkpoint_and_freezes(tmp_path: Path, tiny_config: dict) -> None:
+def test_fine_tuning_starts_from_checkpoint_and_freezes(tmp_path: Path, tiny_config: TrainConfig) -> None:
     start = models.create("midnet-tiny")
     models.save_model(start, tmp_path / "start.safetensors", name="midnet-tiny")
-    cfg = tiny_config
-    cfg["data"]["val_groups"] = []
-    cfg["train"]["max_steps"] = 3
-    cfg["model"].update(checkpoint=str(tmp_path / "start.safetensors"), freeze=["intro", "encoders"])
+    cfg = tiny_config.updated("data.val_groups=[]", "train.max_steps=3",
+                              f"model.checkpoint={tmp_path / 'start.safetensors'}", "model.freeze=[intro, encoders]")
     result = train(cfg, tmp_path / "ft")
     tuned = dict(models.load_model(result.exported).named_parameters())
     for name, p in start.named_parameters():

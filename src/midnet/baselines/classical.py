@@ -9,8 +9,8 @@ networks get and no hand tuning on the test set.
 
 Interface (the `Restorer` protocol): `method(image)` takes a float (H, W) array in [0, 1] and
 returns a float (H, W) array in [0, 1]; `method.fit(pairs)` takes (blurry, sharp) float pairs and
-returns the method. `ModuleRestorer` wraps a PyTorch model the same way, so evaluation code can
-loop over networks and classical methods alike.
+returns the method. Networks are scored through `midnet.evaluation` (the `Deblurrer` path), and
+so are these methods (`midnet.evaluation.restore_with`), under the same rule.
 """
 
 from __future__ import annotations
@@ -221,67 +221,11 @@ class UnsupervisedWiener(GridFittedMethod):
         return _reflect_padded(run, image, psf.shape[0])
 
 
-@dataclass
-class BlurryInput:
-    """The untouched input: the 'no restoration' row of the comparison tables."""
-
-    name: str = "blurry-input"
-    fitted: bool = True
-
-    def __call__(self, image: np.ndarray) -> np.ndarray:
-        return _check_image(image, self.name).copy()
-
-    def fit(self, pairs: Sequence[Pair]) -> "BlurryInput":
-        return self
-
-    def describe(self) -> str:
-        return self.name
-
-
-class ModuleRestorer:
-    """Adapter: a PyTorch model (B, C, H, W) → the `Restorer` interface on grey (H, W) arrays.
-
-    A grey image is fed to every input channel of a multi-channel model (e.g. 3-channel
-    official weights) and the output channels are averaged. `fit` does nothing: networks are
-    trained by `midnet train`.
-    """
-
-    def __init__(self, module: Any, name: str | None = None, *, device: str = "cpu") -> None:
-        import torch
-
-        self._torch = torch
-        self.module = module.to(device).eval()
-        self.device = device
-        self.name = name or getattr(module, "midnet_name", type(module).__name__)
-        first = next((p for p in module.parameters() if p.ndim == 4), None)
-        self.in_channels = int(getattr(module, "midnet_config", {}).get("in_channels", 0)) or (
-            int(first.shape[1]) if first is not None else 1)
-        self.fitted = True
-
-    def __call__(self, image: np.ndarray) -> np.ndarray:
-        torch = self._torch
-        image = _check_image(image, self.name)
-        x = torch.from_numpy(image.astype(np.float32))[None, None].to(self.device)
-        x = x.expand(1, self.in_channels, *image.shape)
-        with torch.no_grad():
-            y = self.module(x).mean(dim=1)[0]
-        return np.clip(y.cpu().numpy().astype(np.float64), 0.0, 1.0)
-
-    def fit(self, pairs: Sequence[Pair]) -> "ModuleRestorer":
-        return self
-
-    def describe(self) -> str:
-        return self.name
-
-
-def classical_methods(*, include_blurry_input: bool = False, max_patches: int = 8,
-                      patch: int = 256) -> dict[str, GridFittedMethod | BlurryInput]:
+def classical_methods(*, max_patches: int = 8, patch: int = 256) -> dict[str, GridFittedMethod]:
     """The classical baselines by name, unfitted (call `.fit(pairs)` on each before use)."""
-    methods: list[Any] = [UnsharpMask(), Wiener(), RichardsonLucy(), UnsupervisedWiener()]
+    methods: list[GridFittedMethod] = [UnsharpMask(), Wiener(), RichardsonLucy(), UnsupervisedWiener()]
     for m in methods:
         m.max_patches, m.patch = max_patches, patch
-    if include_blurry_input:
-        methods.insert(0, BlurryInput())
     return {m.name: m for m in methods}
 
 

@@ -1,24 +1,27 @@
-"""Benchmark configuration: defaults (CPU scale), YAML files, ``--set`` overrides, validation.
+"""Benchmark configuration: a typed pydantic model (:class:`BenchmarkConfig`), CPU-scale defaults.
 
-Why one nested dict with a complete default tree (as for training): the results folder gets
-the fully resolved configuration, so a table can always be traced back to the exact split,
-budget, models and evaluation settings that produced it; unknown keys are typos and fail.
-
-Free-form sections (``training``, ``table1.pretrained``, ``table2.classical_grids``,
-``table3.variants``) are merged without key checks here; ``training`` is checked against
-the training configuration's own keys in :func:`validate`.
+Why typed, as for training: the results folder gets the fully resolved configuration, so a
+table can always be traced back to the exact split, budget, models and evaluation settings that
+produced it; unknown keys and wrong types fail before any network trains, in one line naming
+the key. The ``training`` section is a *partial* `midnet train` config: it is checked against
+:class:`~midnet.training.config.TrainConfig` at once.
 """
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
+from midnet import configs
 from midnet.data.splits import DEFAULT_GROUP_REGEX
-from midnet.training.config import compose_config
+from midnet.models.registry import available as model_names
+from midnet.training.config import ModelSection, Section, TrainConfig
+
+__all__ = ["BenchmarkConfig", "ModelRow", "LossWeights", "load_benchmark_config", "dump_config",
+           "PAPER_PRETRAINED", "PAPER_ABLATION", "CLASSICAL_METHODS"]
 
 #: the official checkpoints the paper's Table 1 applies (registry names)
 PAPER_PRETRAINED = ("restormer", "dmphn-1-2-4", "hinet", "nafnet-width32")
@@ -30,156 +33,187 @@ PAPER_ABLATION = {
     "L1+edge+FFT": {"l1_weight": 1.0, "edge_weight": 0.05, "fft_weight": 0.01},
 }
 CLASSICAL_METHODS = ("unsharp-mask", "wiener", "richardson-lucy", "unsupervised-wiener")
+Classical = Literal["unsharp-mask", "wiener", "richardson-lucy", "unsupervised-wiener"]
 
-DEFAULTS: dict[str, Any] = {
-    "name": "benchmark",
-    "data": {
-        "root": None,              # blur/+sharp/ folder, or the published layout (then frames/ is used)
-        "use_frames": "auto",      # auto: use ROOT/frames/{blur,sharp} when present (whole frames)
-        "group_regex": DEFAULT_GROUP_REGEX,  # file stem -> source image; a stem without match is its own group
-        "train_groups": ["1-1", "2-1", "3-1", "4-1", "5-1", "6-1"],  # []: every group not in val/test
-        "val_groups": [],          # optional validation during training (best checkpoint)
-        "test_groups": ["7-1"],    # scored in every table; never trained on
-        "databar_rows": "auto",    # rows at the bottom left out of training loss and metrics
-    },
-    "budget": {                    # the same for every trained network
-        "max_steps": 2000,
-        "crop_size": 128,
-        "batch_size": 8,
-        "checkpoint_every": 0,     # 0: every max_steps // 10 steps (resumable runs)
-    },
-    "training": {                  # partial `midnet train` config applied to every run
+
+def _check_model_name(name: str) -> str:
+    names = model_names()
+    if name not in names:
+        raise ValueError(f"unknown model {name!r}; choose one of {', '.join(names)}")
+    return name
+
+
+def _check_partial_training(doc: dict[str, Any]) -> dict[str, Any]:
+    """A partial `midnet train` config must be valid on top of the training defaults."""
+    configs.validate(TrainConfig, doc, source="training section")
+    return doc
+
+
+class ModelRow(Section):
+    """A trained row: a registry name plus an optional label, constructor options, training overrides."""
+
+    name: str
+    label: str = ""
+    options: dict[str, Any] = Field(default_factory=dict)
+    training: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return _check_model_name(value)
+
+    @field_validator("training")
+    @classmethod
+    def _training(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _check_partial_training(value)
+
+    @model_validator(mode="after")
+    def _label(self) -> ModelRow:
+        ModelSection(name=self.name, options=self.options)  # unknown constructor options fail here
+        if not self.label:
+            self.label = self.name
+        return self
+
+
+class LossWeights(Section):
+    l1_weight: float = 0.0
+    edge_weight: float = 0.0
+    fft_weight: float = 0.0
+
+
+class BenchData(Section):
+    root: str | None = None                    # blur/+sharp/, or the published layout (then frames/)
+    use_frames: Literal["auto"] | bool = "auto"  # auto: ROOT/frames/{blur,sharp} when present
+    group_regex: str = DEFAULT_GROUP_REGEX     # file stem -> source image
+    train_groups: list[str] = Field(default_factory=lambda: ["1-1", "2-1", "3-1", "4-1", "5-1", "6-1"])
+    val_groups: list[str] = Field(default_factory=list)    # optional validation during training
+    test_groups: list[str] = Field(default_factory=lambda: ["7-1"])  # scored, never trained on
+    databar_rows: NonNegativeInt | Literal["auto"] = "auto"
+
+    @model_validator(mode="after")
+    def _groups(self) -> BenchData:
+        if not self.test_groups:
+            raise ValueError("test_groups is empty: name the source images to score on, e.g. --set "
+                             "'data.test_groups=[7-1]'")
+        overlap = set(self.test_groups) & set(self.train_groups + self.val_groups)
+        if overlap:
+            raise ValueError(f"groups {sorted(overlap)} are both test groups and train/val groups; pick one")
+        return self
+
+
+class Budget(Section):
+    """The same for every trained network."""
+
+    max_steps: PositiveInt = 2000
+    crop_size: PositiveInt = 128
+    batch_size: PositiveInt = 8
+    checkpoint_every: NonNegativeInt = 0       # 0: every max_steps // 10 steps (resumable runs)
+
+
+class Table1(Section):
+    pretrained: dict[str, str] = Field(default_factory=dict)  # registry name -> official checkpoint path
+    expected: list[str] = Field(default_factory=lambda: list(PAPER_PRETRAINED))
+
+    @field_validator("pretrained")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            _check_model_name(name)
+        return value
+
+
+class Table2(Section):
+    models: list[ModelRow] = Field(default_factory=lambda: [ModelRow(name="midnet-small"),
+                                                            ModelRow(name="nafnet-small")])
+    classical: list[Classical] = Field(default_factory=lambda: list(CLASSICAL_METHODS))
+    classical_grids: dict[str, dict[str, Any]] = Field(default_factory=dict)  # method -> {param: [values]}
+    classical_patches: PositiveInt = 8         # training patches the grid search scores
+    classical_patch_size: PositiveInt = 256
+
+    @field_validator("models")
+    @classmethod
+    def _unique(cls, value: list[ModelRow]) -> list[ModelRow]:
+        labels = [m.label for m in value]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"labels must be unique, got {labels}; give repeated models a 'label'")
+        return value
+
+    @field_validator("classical_grids")
+    @classmethod
+    def _grids(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        unknown = set(value) - set(CLASSICAL_METHODS)
+        if unknown:
+            raise ValueError(f"unknown methods {sorted(unknown)}; known: {', '.join(CLASSICAL_METHODS)}")
+        return value
+
+
+class Table3(Section):
+    model: ModelRow = Field(default_factory=lambda: ModelRow(name="midnet-small"))
+    variants: dict[str, LossWeights] = Field(
+        default_factory=lambda: {k: LossWeights(**v) for k, v in PAPER_ABLATION.items()})
+
+
+class Eval(Section):
+    device: Literal["cpu", "cuda", "auto"] = "cpu"  # where the test images are restored
+    tile: PositiveInt | None = None            # None: the Deblurrer's default tile
+    tlc: bool = False                          # NAFNet's test-time local converter at the training crop
+    max_images: PositiveInt | None = None      # score at most this many test images
+
+
+class Timing(Section):
+    size: int = Field(default=1024, ge=16)     # square test image for time per megapixel
+    repeats: PositiveInt = 1
+    cpu: bool = True
+    gpu: Literal["auto"] | bool = "auto"       # auto: when CUDA is available
+    macs_size: PositiveInt = 256               # MACs are counted for a (1, C, S, S) input
+
+
+class BenchmarkConfig(Section):
+    name: str = "benchmark"
+    data: BenchData = Field(default_factory=BenchData)
+    budget: Budget = Field(default_factory=Budget)
+    training: dict[str, Any] = Field(default_factory=lambda: {
         "loss": {"l1_weight": 1.0, "edge_weight": 0.05, "fft_weight": 0.01},
         "optim": {"name": "adam", "lr": 1.0e-3, "min_lr": 1.0e-7, "betas": [0.9, 0.999], "grad_clip": 0.5},
-        "train": {"seed": 10, "log_every": 10, "accelerator": "auto", "progress_bar": False},
-    },
-    "tables": [1, 2, 3],
-    "table1": {
-        "pretrained": {},          # registry name -> official checkpoint path (never downloaded)
-        "expected": list(PAPER_PRETRAINED),
-    },
-    "table2": {
-        # names, or mappings {name, label, options (constructor), training (partial config)}
-        "models": ["midnet-small", "nafnet-small"],
-        "classical": list(CLASSICAL_METHODS),
-        "classical_grids": {},     # method -> {parameter: [values]} replacing its fitting grid
-        "classical_patches": 8,    # training patches the grid search scores
-        "classical_patch_size": 256,
-    },
-    "table3": {
-        "model": "midnet-small",   # name or mapping as in table2.models
-        "variants": copy.deepcopy(PAPER_ABLATION),
-    },
-    "eval": {
-        "device": "cpu",           # cpu | cuda | auto: where the test images are restored
-        "tile": None,              # None: whole images at once; else tile size in px
-        "tlc": False,              # NAFNet's test-time local converter at the training crop size
-        "max_images": None,        # score at most this many test images (None: all)
-    },
-    "timing": {
-        "size": 1024,              # square test image for time per megapixel
-        "repeats": 1,
-        "cpu": True,
-        "gpu": "auto",             # auto: when CUDA is available; true; false
-        "macs_size": 256,          # MACs are counted for a (1, C, S, S) input
-    },
-}
+        "train": {"seed": 10, "log_every": 10, "accelerator": "auto", "progress_bar": False}})
+    tables: list[Literal[1, 2, 3]] = Field(default_factory=lambda: [1, 2, 3])
+    table1: Table1 = Field(default_factory=Table1)
+    table2: Table2 = Field(default_factory=Table2)
+    table3: Table3 = Field(default_factory=Table3)
+    eval: Eval = Field(default_factory=Eval)
+    timing: Timing = Field(default_factory=Timing)
 
-#: sections whose keys are not fixed (merged without key checks)
-FREE_FORM = {"training", "table1.pretrained", "table2.classical_grids", "table3.variants"}
+    @field_validator("training")
+    @classmethod
+    def _training(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _check_partial_training(value)
+
+    @field_validator("tables", mode="before")
+    @classmethod
+    def _tables(cls, value: Any) -> Any:
+        if isinstance(value, (int, str)):
+            value = [int(t) for t in str(value).split(",") if str(t).strip()]
+        if not value:
+            raise ValueError("list some of 1, 2, 3")
+        return sorted(set(value))
+
+    def updated(self, *sets: str) -> BenchmarkConfig:
+        """A copy with dotted ``key=value`` updates applied and validated again."""
+        return configs.compose(BenchmarkConfig, None, list(sets), base=self.model_dump(mode="json"))
 
 
-def _merge(base: dict[str, Any], update: dict[str, Any], path: str = "", free: bool = False) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in update.items():
-        where = f"{path}{key}"
-        free_here = free or where in FREE_FORM
-        if key not in out and not free:
-            raise KeyError(f"unknown benchmark config key {where!r}; known keys here: {sorted(out)}")
-        if isinstance(out.get(key), dict) and isinstance(value, dict):
-            out[key] = _merge(out[key], value, f"{where}.", free_here)
-        elif isinstance(out.get(key), dict) and value is not None and not free:
-            raise ValueError(f"benchmark config key {where!r} must be a mapping, got {value!r}")
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+def load_benchmark_config(ref: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> BenchmarkConfig:
+    """Defaults <- config ``ref`` (shipped name or path) <- ``key=value`` overrides, validated."""
+    return configs.compose(BenchmarkConfig, ref, overrides)
 
 
-def model_entry(spec: Any, *, where: str) -> dict[str, Any]:
-    """Normalise a model given as a name or as {name, label, options, training}."""
-    if isinstance(spec, str):
-        spec = {"name": spec}
-    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-        raise ValueError(f"{where}: a model is a registry name or a mapping with 'name', got {spec!r}")
-    unknown = set(spec) - {"name", "label", "options", "training"}
-    if unknown:
-        raise ValueError(f"{where}: unknown model keys {sorted(unknown)}; use name, label, options, training")
-    return {"name": spec["name"], "label": str(spec.get("label") or spec["name"]),
-            "options": dict(spec.get("options") or {}), "training": dict(spec.get("training") or {})}
-
-
-def validate(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Check ranges and names early, before any training starts; returns `cfg` normalised."""
-    from midnet.models import available
-    from midnet.training.config import DEFAULTS as TRAIN_DEFAULTS
-    from midnet.training.config import deep_merge
-
-    names = set(available())
-    b = cfg["budget"]
-    for key in ("max_steps", "crop_size", "batch_size"):
-        if not isinstance(b[key], int) or b[key] < 1:
-            raise ValueError(f"budget.{key} must be a positive integer, got {b[key]!r}")
-    tables = cfg["tables"]
-    if isinstance(tables, (int, str)):
-        tables = [int(t) for t in str(tables).split(",") if str(t).strip()]
-    if not tables or any(t not in (1, 2, 3) for t in tables):
-        raise ValueError(f"tables must list some of 1, 2, 3, got {cfg['tables']!r}")
-    cfg["tables"] = sorted(set(int(t) for t in tables))
-    try:
-        deep_merge(TRAIN_DEFAULTS, cfg["training"] or {}, path="training.")
-    except (KeyError, ValueError) as exc:
-        raise ValueError(f"benchmark config: {str(exc).strip(chr(39))}") from None
-    cfg["table2"]["models"] = [model_entry(m, where="table2.models") for m in cfg["table2"]["models"] or []]
-    cfg["table3"]["model"] = model_entry(cfg["table3"]["model"], where="table3.model")
-    labels = [m["label"] for m in cfg["table2"]["models"]]
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"table2.models: labels must be unique, got {labels}; give repeated models a 'label'")
-    for m in [*cfg["table2"]["models"], cfg["table3"]["model"]]:
-        if m["name"] not in names:
-            raise ValueError(f"unknown model {m['name']!r}; choose one of: {', '.join(sorted(names))}")
-    for name in cfg["table1"]["pretrained"]:
-        if name not in names:
-            raise ValueError(f"--pretrained {name}=...: unknown model; choose one of: {', '.join(sorted(names))}")
-    for method in cfg["table2"]["classical"] or []:
-        if method not in CLASSICAL_METHODS:
-            raise ValueError(f"table2.classical: unknown method {method!r}; choose from {', '.join(CLASSICAL_METHODS)}")
-    for label, weights in (cfg["table3"]["variants"] or {}).items():
-        if not isinstance(weights, dict) or set(weights) - {"l1_weight", "edge_weight", "fft_weight"}:
-            raise ValueError(f"table3.variants.{label}: give l1_weight, edge_weight and/or fft_weight")
-    d = cfg["data"]
-    overlap = set(map(str, d["test_groups"] or [])) & set(map(str, (d["train_groups"] or []) + (d["val_groups"] or [])))
-    if overlap:
-        raise ValueError(f"groups {sorted(overlap)} are both test groups and train/val groups; pick one")
-    if not d["test_groups"]:
-        raise ValueError("data.test_groups is empty: name the source images to score on, e.g. --set 'data.test_groups=[7-1]'")
-    for key in ("train_groups", "val_groups", "test_groups"):
-        d[key] = [str(g) for g in d[key] or []]
-    if d["use_frames"] not in ("auto", True, False):
-        raise ValueError(f"data.use_frames must be auto, true or false, got {d['use_frames']!r}")
-    if cfg["eval"]["device"] not in ("cpu", "cuda", "auto"):
-        raise ValueError(f"eval.device must be cpu, cuda or auto, got {cfg['eval']['device']!r}")
-    if not isinstance(cfg["timing"]["size"], int) or cfg["timing"]["size"] < 16:
-        raise ValueError(f"timing.size must be an integer >= 16, got {cfg['timing']['size']!r}")
-    return cfg
-
-
-def load_benchmark_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
-                          *, check: bool = True) -> dict[str, Any]:
-    """Defaults <- YAML file <- ``key=value`` overrides, validated."""
-    cfg = compose_config(DEFAULTS, path, overrides, merge=_merge, what="benchmark config",
-                         hint="see configs/benchmark-*.yaml")
-    return validate(cfg) if check else cfg
-
-
-def dump_config(cfg: dict[str, Any]) -> str:
-    return yaml.safe_dump(cfg, sort_keys=False)
+def dump_config(cfg: BenchmarkConfig, extra: dict[str, Any] | None = None) -> str:
+    """The resolved config as YAML (``extra``: sections appended, e.g. the data folders used)."""
+    doc = cfg.model_dump(mode="json")
+    doc.update(extra or {})
+    return yaml.safe_dump(doc, sort_keys=False)

@@ -19,7 +19,6 @@ Results folder::
 
 from __future__ import annotations
 
-import copy
 import gc
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,13 +27,20 @@ from typing import Any, Callable
 import numpy as np
 from torch import nn
 
+from midnet import models
+from midnet.baselines.classical import classical_methods
 from midnet.benchmark.config import dump_config
 from midnet.benchmark.report import Column, Table, plot_psnr_vs_macs
-from midnet.benchmark.scoring import (Score, EvalImage, load_test_images, mean_scores, network_restorer,
-                                      network_timings, resolve_device, score_method, seconds_per_megapixel)
+from midnet.benchmark.config import BenchData, BenchmarkConfig, Table2, Timing
+from midnet.benchmark.scoring import (MethodScore, load_test_images, mean_scores, network_timings, resolve_device,
+                                      score_deblurrer, score_method, seconds_per_megapixel)
 from midnet.benchmark.training_runs import RunCache, training_config
-from midnet.data import find_pair_folders, group_key, list_pairs, split_pairs
+from midnet.data import find_pair_folders, group_key, list_pairs, split_pairs, to_model_channels
+from midnet.inference.deblurrer import Deblurrer
 from midnet.io.atomic import atomic_write_text
+from midnet.metrics import count_macs, count_parameters
+from midnet.models.checkpoints import read_weights
+from midnet.models.zoo_baselines import load_official_weights
 
 Log = Callable[[str], None]
 
@@ -47,41 +53,41 @@ class BenchmarkResult:
     tables: dict[str, Table] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     missing_pretrained: list[str] = field(default_factory=list)
-    scores: list[Score] = field(default_factory=list)
+    scores: list[MethodScore] = field(default_factory=list)
 
 
 # -- data -----------------------------------------------------------------------------------------
 
-def resolve_data_dirs(data_cfg: dict[str, Any]) -> tuple[Path, Path]:
+def resolve_data_dirs(data_cfg: BenchData) -> tuple[Path, Path]:
     """(blurry, sharp) folders: ROOT/frames when it holds pairs (and use_frames allows), else ROOT."""
-    if data_cfg["root"] is None:
+    if data_cfg.root is None:
         raise ValueError("no data: pass --data DIR (a folder with blur/ and sharp/) or set data.root")
-    root = Path(data_cfg["root"])
+    root = Path(data_cfg.root)
     frames = root / "frames"
-    use = data_cfg["use_frames"]
+    use = data_cfg.use_frames
     if use is True or (use == "auto" and (frames / "blur").is_dir() and (frames / "sharp").is_dir()):
         return find_pair_folders(frames)
     return find_pair_folders(root)
 
 
-def split_groups(data_cfg: dict[str, Any], input_dir: Path, target_dir: Path) -> tuple[dict[str, list], list[str]]:
+def split_groups(data_cfg: BenchData, input_dir: Path, target_dir: Path) -> tuple[dict[str, list], list[str]]:
     """Split the pairs by source image; returns the split and the groups training must not see."""
     pairs = list_pairs(input_dir, target_dir, check=True)
-    regex = data_cfg["group_regex"]
+    regex = data_cfg.group_regex
     present = sorted({group_key(p.name, regex) for p in pairs})
-    train_groups = data_cfg["train_groups"]
+    train_groups = data_cfg.train_groups
     missing = sorted(set(train_groups) - set(present))
     if missing:
         raise ValueError(f"{input_dir}: train groups {missing} not found; groups present: {present} "
                          f"(group regex {regex!r}); set data.train_groups")
-    split = split_pairs(pairs, val_groups=data_cfg["val_groups"], test_groups=data_cfg["test_groups"], regex=regex)
+    split = split_pairs(pairs, val_groups=data_cfg.val_groups, test_groups=data_cfg.test_groups, regex=regex)
     if train_groups:
         keep = set(train_groups)
         split["train"] = [p for p in split["train"] if group_key(p.name, regex) in keep]
     if train_groups:  # everything else (test groups and unlisted ones) stays out of training
-        excluded = sorted(set(present) - set(train_groups) - set(data_cfg["val_groups"]))
+        excluded = sorted(set(present) - set(train_groups) - set(data_cfg.val_groups))
     else:
-        excluded = sorted(data_cfg["test_groups"])
+        excluded = sorted(data_cfg.test_groups)
     return split, excluded
 
 
@@ -107,19 +113,13 @@ def load_pretrained(name: str, path: str | Path) -> nn.Module:
     averaged (the Deblurrer's channel rule), which for NAFNet equals the registry's exact 3 -> 1
     weight adaptation and for the other networks is the only faithful way to run them.
     """
-    from midnet import models
-    from midnet.models.checkpoints import read_weights
-    from midnet.models.registry import entry
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: checkpoint for {name} not found; download the authors' file and "
                                 f"pass --pretrained {name}=PATH")
     if path.suffix in (".safetensors", ".ckpt"):
         return models.load_model(path)
-    if entry(name).family == "baseline":
-        from midnet.models.zoo_baselines import load_official_weights
-
+    if models.entry(name).family == "baseline":
         return load_official_weights(models.create(name, in_channels=3), path)
     state, _ = read_weights(path)
     channels = int(state["intro.weight"].shape[1]) if "intro.weight" in state else 3
@@ -127,10 +127,7 @@ def load_pretrained(name: str, path: str | Path) -> nn.Module:
 
 
 def _model_cost(model: nn.Module, macs_size: int) -> tuple[float, float]:
-    from midnet.inference.deblurrer import model_in_channels
-    from midnet.metrics import count_macs, count_parameters
-
-    channels = model_in_channels(model)
+    channels = models.in_channels(model)
     return count_parameters(model) / 1e6, count_macs(model, (1, channels, macs_size, macs_size)) / 1e9
 
 
@@ -150,23 +147,22 @@ T3_COLUMNS = [Column("variant", "Loss"), Column("l1_weight", "L_d (L1)", "{:g}")
 
 
 class _Benchmark:
-    def __init__(self, cfg: dict[str, Any], out: Path, *, overwrite: bool, resume: bool, log: Log) -> None:
+    def __init__(self, cfg: BenchmarkConfig, out: Path, *, overwrite: bool, resume: bool, log: Log) -> None:
         self.cfg, self.out, self.log = cfg, out, log
         self.result = BenchmarkResult(out)
-        self.device = resolve_device(cfg["eval"]["device"])
-        self.input_dir, self.target_dir = resolve_data_dirs(cfg["data"])
-        self.split, self.excluded = split_groups(cfg["data"], self.input_dir, self.target_dir)
+        self.device = resolve_device(cfg.eval.device)
+        self.input_dir, self.target_dir = resolve_data_dirs(cfg.data)
+        self.split, self.excluded = split_groups(cfg.data, self.input_dir, self.target_dir)
         self._preflight()
         prepare_out(out, overwrite=overwrite, resume=resume)
-        resolved = copy.deepcopy(cfg)
-        resolved["resolved"] = {"input_dir": str(self.input_dir), "target_dir": str(self.target_dir),
-                                "train_pairs": [p.name for p in self.split["train"]],
-                                "test_pairs": [p.name for p in self.split["test"]],
-                                "groups_kept_out_of_training": self.excluded}
+        resolved = {"input_dir": str(self.input_dir), "target_dir": str(self.target_dir),
+                    "train_pairs": [p.name for p in self.split["train"]],
+                    "test_pairs": [p.name for p in self.split["test"]],
+                    "groups_kept_out_of_training": self.excluded}
         self.result.files.append(out / "config.yaml")
-        atomic_write_text(out / "config.yaml", dump_config(resolved))
-        self.images = load_test_images(self.split["test"], cfg["data"]["databar_rows"],
-                                       max_images=cfg["eval"]["max_images"])
+        atomic_write_text(out / "config.yaml", dump_config(cfg, {"resolved": resolved}))
+        self.images = load_test_images(self.split["test"], cfg.data.databar_rows,
+                                       max_images=cfg.eval.max_images)
         self.runs = RunCache(out / "runs", reuse_existing=resume, log=log)
         self.blurry_scores = score_method(lambda x: x, self.images, BLURRY)
         self.blurry_mean = mean_scores(self.blurry_scores)
@@ -176,21 +172,24 @@ class _Benchmark:
         """Build every row's training configuration now, so that a typo in the last row fails
         before the first row has trained for hours."""
         rows = []
-        if 2 in self.cfg["tables"]:
-            rows += [(m, None) for m in self.cfg["table2"]["models"]]
-        if 3 in self.cfg["tables"]:
-            rows += [(self.cfg["table3"]["model"], w) for w in (self.cfg["table3"]["variants"] or {}).values()]
+        if 2 in self.cfg.tables:
+            rows += [(m, None) for m in self.cfg.table2.models]
+        if 3 in self.cfg.tables:
+            rows += [(self.cfg.table3.model, w) for w in self.cfg.table3.variants.values()]
         for entry, loss in rows:
             try:
-                training_config(self.cfg, entry, label=entry["label"], input_dir=self.input_dir,
+                training_config(self.cfg, entry, label=entry.label, input_dir=self.input_dir,
                                  target_dir=self.target_dir, excluded_groups=self.excluded, loss=loss)
-            except (KeyError, ValueError) as exc:
-                raise ValueError(f"model {entry['label']!r}: {str(exc).strip(chr(39))}") from None
+            except ValueError as exc:
+                raise ValueError(f"model {entry.label!r}: {exc}") from None
 
     # common pieces
     def _score_network(self, model: nn.Module, label: str, *, tlc: int | bool) -> tuple[float, float]:
-        fn = network_restorer(model, device=self.device, tile=self.cfg["eval"]["tile"], tlc=tlc)
-        scores = score_method(fn, self.images, label)
+        # eager fp32: the reference numbers (compiling every benchmarked model would cost more
+        # than it saves); tiles only when eval.tile asks, else the Deblurrer's memory budget
+        deblurrer = Deblurrer(model, device=self.device, tlc=tlc, backend="eager",
+                              **({"tile": self.cfg.eval.tile} if self.cfg.eval.tile else {}))
+        scores = score_deblurrer(deblurrer, self.images, label)
         model.to("cpu")
         self.result.scores += scores
         return mean_scores(scores)
@@ -201,21 +200,21 @@ class _Benchmark:
         self.log(f"wrote {self.out / table.name}.md and .csv")
 
     def _split_note(self) -> str:
-        d = self.cfg["data"]
-        train = sorted({group_key(p.name, d["group_regex"]) for p in self.split["train"]})
-        return (f"Test images: {', '.join(im.name for im in self.images)} (groups {', '.join(d['test_groups'])}); "
+        d = self.cfg.data
+        train = sorted({group_key(p.name, d.group_regex) for p in self.split["train"]})
+        return (f"Test images: {', '.join(im.name for im in self.images)} (groups {', '.join(d.test_groups)}); "
                 f"training groups: {', '.join(train)}; data: {self.input_dir.parent}. PSNR/SSIM: grey, "
                 f"8-bit, data bar rows excluded ({', '.join(str(im.databar_rows) for im in self.images)} rows), "
                 f"mean over images.")
 
     def _tlc(self) -> int | bool:
-        return int(self.cfg["budget"]["crop_size"]) if self.cfg["eval"]["tlc"] else False
+        return int(self.cfg.budget.crop_size) if self.cfg.eval.tlc else False
 
     # Table 1
     def table1(self) -> None:
-        t1 = self.cfg["table1"]
-        given = dict(t1["pretrained"] or {})
-        missing = [n for n in t1["expected"] if n not in given]
+        t1 = self.cfg.table1
+        given = dict(t1.pretrained)
+        missing = [n for n in t1.expected if n not in given]
         self.result.missing_pretrained = missing
         psnr0, ssim0 = self.blurry_mean
         table = Table("table1", "Table 1: official pre-trained weights, no retraining", T1_COLUMNS)
@@ -223,7 +222,7 @@ class _Benchmark:
         for name, path in given.items():
             self.log(f"table 1: {name} with official weights {path}")
             model = load_pretrained(name, path)
-            p, s = self._score_network(model, f"{name} (pre-trained)", tlc=256 if self.cfg["eval"]["tlc"] else False)
+            p, s = self._score_network(model, f"{name} (pre-trained)", tlc=256 if self.cfg.eval.tlc else False)
             table.rows.append({"method": name, "weights": Path(path).name, "psnr": p, "ssim": s,
                                "delta_psnr": p - psnr0})
             del model
@@ -238,57 +237,53 @@ class _Benchmark:
 
     # Table 2
     def table2(self) -> None:
-        t2, timing = self.cfg["table2"], self.cfg["timing"]
+        t2, timing = self.cfg.table2, self.cfg.timing
         table = Table("table2", "Table 2: networks trained with the same budget, classical methods, input",
                       T2_COLUMNS)
         psnr0, ssim0 = self.blurry_mean
         table.rows.append({"method": BLURRY, "kind": "input", "psnr": psnr0, "ssim": ssim0})
-        for entry in t2["models"]:
-            label = entry["label"]
+        for entry in t2.models:
+            label = entry.label
             cfg = training_config(self.cfg, entry, label=label, input_dir=self.input_dir,
                                   target_dir=self.target_dir, excluded_groups=self.excluded)
             run = self.runs.get(cfg, label)
             table.rows.append(self._network_row(run.weights, label, run.seconds, timing))
         table.rows += self._classical_rows(t2, timing)
-        b = self.cfg["budget"]
+        b = self.cfg.budget
         table.notes += [
-            f"Budget for every network: {b['max_steps']} iterations, crop {b['crop_size']}, batch {b['batch_size']}, "
-            f"loss {self._loss_text(self.cfg['training'].get('loss') or {})} unless a model entry overrides it.",
-            f"Params and MACs at 1 input channel (grey); MACs for one {timing['macs_size']}x"
-            f"{timing['macs_size']} forward pass (convolutions and matrix products).",
-            f"Time: seconds per megapixel restoring a {timing['size']}x{timing['size']} image "
-            f"(eval tile {self.cfg['eval']['tile'] or 'none'}), median of {timing['repeats']}; on a shared machine "
+            f"Budget for every network: {b.max_steps} iterations, crop {b.crop_size}, batch {b.batch_size}, "
+            f"loss {self._loss_text(self.cfg.training.get('loss') or {})} unless a model entry overrides it.",
+            f"Params and MACs at 1 input channel (grey); MACs for one {timing.macs_size}x"
+            f"{timing.macs_size} forward pass (convolutions and matrix products).",
+            f"Time: seconds per megapixel restoring a {timing.size}x{timing.size} image "
+            f"(eval tile {self.cfg.eval.tile or 'none'}), median of {timing.repeats}; on a shared machine "
             f"compare ratios, not absolute values.",
             "Classical methods: parameters fitted by grid search on patches of the training pairs.",
             self._split_note(),
         ]
         self._write(table)
         plot = plot_psnr_vs_macs(table.rows, self.out / "psnr_vs_macs.png",
-                                 title=f"PSNR vs cost ({b['max_steps']} iterations, crop {b['crop_size']}, "
-                                       f"batch {b['batch_size']})", macs_size=int(timing["macs_size"]))
+                                 title=f"PSNR vs cost ({b.max_steps} iterations, crop {b.crop_size}, "
+                                       f"batch {b.batch_size})", macs_size=int(timing.macs_size))
         self.result.files.append(plot)
 
-    def _network_row(self, weights: Path, label: str, train_s: float | None, timing: dict[str, Any]) -> dict[str, Any]:
-        from midnet.models import load_model
-
-        model = load_model(weights)
-        params_m, macs_g = _model_cost(model, int(timing["macs_size"]))
+    def _network_row(self, weights: Path, label: str, train_s: float | None, timing: Timing) -> dict[str, Any]:
+        model = models.load_model(weights)
+        params_m, macs_g = _model_cost(model, int(timing.macs_size))
         psnr, ssim = self._score_network(model, label, tlc=self._tlc())
-        times = network_timings(model, timing, tile=self.cfg["eval"]["tile"])
+        times = network_timings(model, timing, tile=self.cfg.eval.tile)
         del model
         gc.collect()
         return {"method": label, "kind": "network", "psnr": psnr, "ssim": ssim, "params_m": params_m,
                 "macs_g": macs_g, **times, "train_s": train_s,
                 "notes": "reused finished run" if train_s is None else ""}
 
-    def _classical_rows(self, t2: dict[str, Any], timing: dict[str, Any]) -> list[dict[str, Any]]:
-        from midnet.baselines.classical import classical_methods
-
-        wanted = list(t2["classical"] or [])
+    def _classical_rows(self, t2: Table2, timing: Timing) -> list[dict[str, Any]]:
+        wanted = list(t2.classical)
         if not wanted:
             return []
-        methods = classical_methods(max_patches=int(t2["classical_patches"]), patch=int(t2["classical_patch_size"]))
-        grids = t2["classical_grids"] or {}
+        methods = classical_methods(max_patches=int(t2.classical_patches), patch=int(t2.classical_patch_size))
+        grids = t2.classical_grids
         unknown = set(grids) - set(methods)
         if unknown:
             raise ValueError(f"table2.classical_grids: unknown methods {sorted(unknown)}; known: {sorted(methods)}")
@@ -306,19 +301,20 @@ class _Benchmark:
             scores = score_method(method, self.images, name)
             self.result.scores += scores
             psnr, ssim = mean_scores(scores)
-            cpu = seconds_per_megapixel(method, size=int(timing["size"]), repeats=int(timing["repeats"])) \
-                if timing["cpu"] else None
+            cpu = seconds_per_megapixel(method, size=int(timing.size), repeats=int(timing.repeats)) \
+                if timing.cpu else None
             rows.append({"method": name, "kind": "classical", "psnr": psnr, "ssim": ssim, "cpu_s_per_mp": cpu,
                          "notes": method.describe()})
         return rows
 
     def _training_pairs(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Grey float (blurry, sharp) training images above their data bar, for the classical fits."""
-        train_images = load_test_images(self.split["train"], self.cfg["data"]["databar_rows"])
+        train_images = load_test_images(self.split["train"], self.cfg.data.databar_rows)
         out = []
         for im in train_images:
             h = im.blurry.shape[0] - im.databar_rows
-            out.append((im.blurry[:h].astype(np.float64), im.sharp_u8[:h].astype(np.float64) / 255.0))
+            grey = [to_model_channels(a[:h], 1)[0].astype(np.float64) for a in (im.blurry, im.sharp)]
+            out.append((grey[0], grey[1]))
         return out
 
     @staticmethod
@@ -328,33 +324,31 @@ class _Benchmark:
 
     # Table 3
     def table3(self) -> None:
-        t3 = self.cfg["table3"]
-        entry = t3["model"]
-        table = Table("table3", f"Table 3: loss ablation for {entry['label']}", T3_COLUMNS)
-        for variant, weights in (t3["variants"] or {}).items():
-            loss = {"l1_weight": 0.0, "edge_weight": 0.0, "fft_weight": 0.0, **weights}
-            label = f"ablation-{entry['label']}-{variant}"
+        t3 = self.cfg.table3
+        entry = t3.model
+        table = Table("table3", f"Table 3: loss ablation for {entry.label}", T3_COLUMNS)
+        for variant, weights in t3.variants.items():
+            loss = weights.model_dump()
+            label = f"ablation-{entry.label}-{variant}"
             cfg = training_config(self.cfg, entry, label=label, input_dir=self.input_dir,
-                                  target_dir=self.target_dir, excluded_groups=self.excluded, loss=loss)
+                                  target_dir=self.target_dir, excluded_groups=self.excluded, loss=weights)
             run = self.runs.get(cfg, label)
-            from midnet.models import load_model
-
-            model = load_model(run.weights)
-            psnr, ssim = self._score_network(model, f"{entry['label']} {variant}", tlc=self._tlc())
+            model = models.load_model(run.weights)
+            psnr, ssim = self._score_network(model, f"{entry.label} {variant}", tlc=self._tlc())
             del model
             gc.collect()
             table.rows.append({"variant": variant, **loss, "psnr": psnr, "ssim": ssim, "train_s": run.seconds})
-        b = self.cfg["budget"]
-        table.notes += [f"Every row: {b['max_steps']} iterations, crop {b['crop_size']}, batch {b['batch_size']}; "
+        b = self.cfg.budget
+        table.notes += [f"Every row: {b.max_steps} iterations, crop {b.crop_size}, batch {b.batch_size}; "
                         f"only the loss weights differ. A row whose configuration equals an earlier run "
                         f"reuses it (Train shows –).", self._split_note()]
         self._write(table)
 
     def summary(self) -> None:
-        b = self.cfg["budget"]
-        lines = [f"# Benchmark: {self.cfg['name']}", "",
-                 f"Data: `{self.input_dir}` / `{self.target_dir}`; budget {b['max_steps']} iterations, "
-                 f"crop {b['crop_size']}, batch {b['batch_size']}. Resolved configuration: `config.yaml`.", ""]
+        b = self.cfg.budget
+        lines = [f"# Benchmark: {self.cfg.name}", "",
+                 f"Data: `{self.input_dir}` / `{self.target_dir}`; budget {b.max_steps} iterations, "
+                 f"crop {b.crop_size}, batch {b.batch_size}. Resolved configuration: `config.yaml`.", ""]
         for table in self.result.tables.values():
             lines.append(table.markdown())
         if (self.out / "psnr_vs_macs.png").is_file():
@@ -371,21 +365,20 @@ def _csv(text: str) -> str:
     return f'"{text}"' if any(c in text for c in ',"\n') else text
 
 
-def run_benchmark(cfg: dict[str, Any], out: str | Path, *, overwrite: bool = False, resume: bool = False,
+def run_benchmark(cfg: BenchmarkConfig, out: str | Path, *, overwrite: bool = False, resume: bool = False,
                   log: Log = print) -> BenchmarkResult:
-    """Regenerate the tables listed in ``cfg['tables']`` into the results folder ``out``."""
-    cfg = copy.deepcopy(cfg)
+    """Regenerate the tables listed in ``cfg.tables`` into the results folder ``out``."""
     bench = _Benchmark(cfg, Path(out), overwrite=overwrite, resume=resume, log=log)
     psnr0, _ = bench.blurry_mean
     log(f"{len(bench.images)} test images; blurry input PSNR {psnr0:.2f} dB")
-    if 1 in cfg["tables"]:
+    if 1 in cfg.tables:
         bench.table1()
-    if 2 in cfg["tables"]:
+    if 2 in cfg.tables:
         bench.table2()
-    if 3 in cfg["tables"]:
+    if 3 in cfg.tables:
         bench.table3()
     bench.summary()
     return bench.result
 
 
-__all__ = ["run_benchmark", "BenchmarkResult", "load_pretrained", "resolve_data_dirs", "split_groups", "EvalImage"]
+__all__ = ["run_benchmark", "BenchmarkResult", "load_pretrained", "resolve_data_dirs", "split_groups"]

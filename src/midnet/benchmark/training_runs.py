@@ -18,8 +18,10 @@ from typing import Any, Callable
 
 import yaml
 
-from midnet.training.config import DEFAULTS as TRAIN_DEFAULTS
-from midnet.training.config import deep_merge, dump_config, validate
+from midnet import configs
+from midnet.benchmark.config import BenchmarkConfig, LossWeights, ModelRow
+from midnet.training.config import TrainConfig, dump_config
+from midnet.training.run import train
 
 
 @dataclass
@@ -31,34 +33,31 @@ class TrainedRun:
     reused: bool
 
 
-def training_config(bench: dict[str, Any], entry: dict[str, Any], *, label: str, input_dir: Path,
-                    target_dir: Path, excluded_groups: list[str], loss: dict[str, float] | None = None) -> dict[str, Any]:
+def training_config(bench: BenchmarkConfig, entry: ModelRow, *, label: str, input_dir: Path,
+                    target_dir: Path, excluded_groups: list[str], loss: LossWeights | None = None) -> TrainConfig:
     """The full `midnet train` configuration of one benchmark row.
 
     Precedence: training defaults <- benchmark ``training`` <- the model entry's ``training``
     <- what the benchmark fixes for every row (model, data split, budget) <- the row's loss.
     """
-    cfg = deep_merge(TRAIN_DEFAULTS, bench["training"] or {})
-    cfg = deep_merge(cfg, entry.get("training") or {})
-    b, d = bench["budget"], bench["data"]
-    cfg["name"] = label
-    cfg["model"]["name"] = entry["name"]
-    cfg["model"]["options"] = {**(cfg["model"]["options"] or {}), **(entry.get("options") or {})}
-    cfg["data"].update(root=None, input_dir=str(input_dir), target_dir=str(target_dir),
-                       group_regex=d["group_regex"], val_groups=list(d["val_groups"]),
-                       test_groups=list(excluded_groups), databar_rows=d["databar_rows"],
-                       crop_size=int(b["crop_size"]), batch_size=int(b["batch_size"]))
-    steps = int(b["max_steps"])
-    cfg["train"]["max_steps"] = steps
-    cfg["train"]["val_every"] = int(b["checkpoint_every"]) or max(1, steps // 10)
+    b, d = bench.budget, bench.data
+    doc = configs.merge(bench.training, entry.training)
+    doc = configs.merge(doc, {
+        "name": label,
+        "model": {"name": entry.name, "options": entry.options},
+        "data": {"root": None, "input_dir": str(input_dir), "target_dir": str(target_dir),
+                 "group_regex": d.group_regex, "val_groups": list(d.val_groups), "test_groups": list(excluded_groups),
+                 "databar_rows": d.databar_rows, "crop_size": b.crop_size, "batch_size": b.batch_size},
+        "train": {"max_steps": b.max_steps, "val_every": b.checkpoint_every or max(1, b.max_steps // 10)},
+    })
     if loss is not None:
-        cfg["loss"].update(loss)
-    return validate(cfg)
+        doc = configs.merge(doc, {"loss": loss.model_dump()})
+    return configs.validate(TrainConfig, doc, source=f"benchmark row {label!r}").require_data()
 
 
-def _comparable(cfg: dict[str, Any]) -> str:
+def _comparable(cfg: TrainConfig | dict[str, Any]) -> str:
     """The configuration without its display name: two rows with equal keys train the same net."""
-    doc = copy.deepcopy(cfg)
+    doc = cfg.as_dict() if isinstance(cfg, TrainConfig) else copy.deepcopy(cfg)
     doc.pop("name", None)
     return yaml.safe_dump(doc, sort_keys=True)
 
@@ -72,9 +71,7 @@ class RunCache:
         self.log = log
         self._done: dict[str, TrainedRun] = {}
 
-    def get(self, cfg: dict[str, Any], label: str) -> TrainedRun:
-        from midnet.training.run import train
-
+    def get(self, cfg: TrainConfig, label: str) -> TrainedRun:
         key = _comparable(cfg)
         if key in self._done:
             earlier = self._done[key]
@@ -102,8 +99,8 @@ class RunCache:
                     resume = True
                 else:
                     shutil.rmtree(folder)   # interrupted before its first checkpoint: nothing to keep
-        self.log(f"{label}: training {cfg['model']['name']} for {cfg['train']['max_steps']} steps "
-                 f"(crop {cfg['data']['crop_size']}, batch {cfg['data']['batch_size']}) -> {folder}")
+        self.log(f"{label}: training {cfg.model.name} for {cfg.train.max_steps} steps "
+                 f"(crop {cfg.data.crop_size}, batch {cfg.data.batch_size}) -> {folder}")
         start = time.perf_counter()
         result = train(cfg, folder, resume=resume)
         seconds = time.perf_counter() - start

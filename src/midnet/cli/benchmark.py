@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from midnet.cli.options import DEVICES, failure, out_option, usage_error
+
 
 def _split_list(values: tuple[str, ...]) -> list[str]:
     """``("a,b", "c")`` -> ``["a", "b", "c"]``: lists may be given comma-separated or repeated."""
@@ -26,11 +28,10 @@ def _pretrained(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--data", "data_root", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Paired data: a folder with blur/ and sharp/ (the published layout's frames/ is used "
                    "when present). Default: data.root of the config, else $MIDNET_DATA / the download cache.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Results folder (tables, plot, configuration, training runs).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Benchmark YAML (configs/benchmark-cpu.yaml, configs/benchmark-paper.yaml). "
-                   "Default: the built-in CPU-scale settings.")
+@out_option(help="Results folder (tables, plot, configuration, training runs).")
+@click.option("--config", "config_ref", default=None, metavar="NAME_OR_FILE",
+              help="Benchmark config: a shipped name (benchmark-cpu, benchmark-paper; midnet config list) or a "
+                   "YAML file. Default: the built-in CPU-scale settings.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a config value, e.g. --set 'data.test_groups=[7-1]' (repeatable).")
 @click.option("--budget-steps", type=click.IntRange(min=1), help="Training iterations for every network.")
@@ -40,19 +41,29 @@ def _pretrained(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--pretrained", multiple=True, metavar="NAME=PATH",
               help="Official checkpoint for Table 1, e.g. restormer=motion_deblurring.pth (repeatable).")
 @click.option("--tables", default=None, help="Which tables, e.g. 1,2,3 (default: the config's).")
+@click.option("--device", type=click.Choice(DEVICES), default=None,
+              help="Where the test images are restored (eval.device; default: the config's).")
+@click.option("--tile", type=click.IntRange(min=0), default=None,
+              help="Tile size for restoring the test images (eval.tile; 0: the Deblurrer's default).")
+@click.option("--tlc", type=click.IntRange(min=0), default=None,
+              help="Non-zero: NAFNet's test-time local converter at the training crop size (eval.tlc).")
 @click.option("--overwrite", is_flag=True, help="Regenerate an existing results folder (retrains its runs).")
 @click.option("--resume", is_flag=True, help="Reuse the finished (or continue the interrupted) training runs "
                                              "of an existing results folder.")
-def command(data_root: Path | None, out: Path, config_path: Path | None, overrides: tuple[str, ...],
+def command(data_root: Path | None, out: Path, config_ref: str | None, overrides: tuple[str, ...],
             budget_steps: int | None, crop: int | None, batch: int | None, models: tuple[str, ...],
-            pretrained: tuple[str, ...], tables: str | None, overwrite: bool, resume: bool) -> None:
+            pretrained: tuple[str, ...], tables: str | None, device: str | None, tile: int | None,
+            tlc: int | None, overwrite: bool, resume: bool) -> None:
     """Train every network with the same budget and score all methods on held-out source images.
 
     Writes table1/2/3 as Markdown and CSV, psnr_vs_macs.png, summary.md, per_image.csv and the
     resolved config.yaml into --out. Official checkpoints are never downloaded: pass them with
     --pretrained; the ones the paper used but you did not give are listed.
     """
+    # lazy: torch and Lightning load only when the command runs (fast `midnet --help`)
     from midnet.benchmark import load_benchmark_config, run_benchmark
+    from midnet.configs import ConfigError
+    from midnet.sample_data import data_root as published_root
 
     if overwrite and resume:
         raise click.UsageError("--overwrite retrains everything and --resume reuses runs; pick one")
@@ -65,28 +76,31 @@ def command(data_root: Path | None, out: Path, config_path: Path | None, overrid
         sets.append(f"budget.batch_size={batch}")
     if tables:
         sets.append(f"tables=[{tables}]")
+    if models:
+        sets.append(f"table2.models=[{', '.join(_split_list(models))}]")
+    sets += [f"table1.pretrained.{name}={path}" for name, path in _pretrained(pretrained).items()]
+    if data_root is not None:
+        sets.append(f"data.root={data_root}")
+    if device is not None:
+        sets.append(f"eval.device={device}")
+    if tile is not None:
+        sets.append(f"eval.tile={tile or 'null'}")
+    if tlc is not None:
+        sets.append(f"eval.tlc={'true' if tlc else 'false'}")
     try:
-        cfg = load_benchmark_config(config_path, sets, check=False)
-        if models:
-            cfg["table2"]["models"] = _split_list(models)
-        if pretrained:
-            cfg["table1"]["pretrained"] = {**(cfg["table1"]["pretrained"] or {}), **_pretrained(pretrained)}
-        if data_root is not None:
-            cfg["data"]["root"] = str(data_root)
-        if cfg["data"]["root"] is None:
-            from midnet.datasets import data_root as published_root
-
-            cfg["data"]["root"] = str(published_root())
-        from midnet.benchmark.config import validate
-
-        cfg = validate(cfg)
+        cfg = load_benchmark_config(config_ref, sets)
+    except ConfigError as exc:
+        raise usage_error(exc) from None
+    try:
+        if cfg.data.root is None:
+            cfg = cfg.updated(f"data.root={published_root()}")
         result = run_benchmark(cfg, out, overwrite=overwrite, resume=resume,
                                log=lambda msg: click.echo(msg, err=True))
     except (ValueError, FileNotFoundError, FileExistsError, KeyError) as exc:
-        raise click.ClickException(str(exc).strip("'\"")) from None
+        raise failure(exc) from None
     for name, table in result.tables.items():
         click.echo(table.markdown())
-    if result.missing_pretrained and 1 in cfg["tables"]:
+    if result.missing_pretrained and 1 in cfg.tables:
         click.echo(f"Table 1: official checkpoints not given: {', '.join(result.missing_pretrained)} "
                    f"(pass --pretrained NAME=PATH; nothing is downloaded)", err=True)
     click.echo(f"results in {out}", err=True)

@@ -1,6 +1,6 @@
-"""`midnet data ...`: fetch, locate and verify the published MIDNet SEM pairs.
+"""`midnet data ...`: download, find (`path`) and verify the published MIDNet SEM pairs.
 
-The commands are thin wrappers over :mod:`midnet.datasets`; they turn its reports into a
+The commands are thin wrappers over :mod:`midnet.sample_data`; they turn its reports into a
 readable summary and a non-zero exit status when something is wrong, so scripts and CI can
 rely on them.
 """
@@ -14,7 +14,7 @@ import click
 
 @click.group(name="data")
 def command() -> None:
-    """Download, locate and verify the published MIDNet SEM pairs."""
+    """Download the published MIDNet SEM pairs, print their folder (path), verify them, rebuild frames."""
 
 
 @command.command("download")
@@ -59,7 +59,7 @@ def download_command(
     Files already present with the right hash are skipped, so running it again downloads
     nothing. Exits with status 1 and names the files that could not be fetched.
     """
-    from midnet.datasets.download import download
+    from midnet.sample_data.download import OfflineError, download
 
     def log(message: str) -> None:
         if not (quiet and message.startswith("[")):
@@ -75,6 +75,8 @@ def download_command(
             retry_wait=retry_wait,
             log=log,
         )
+    except OfflineError as error:
+        raise click.ClickException(f"download failed: {error}") from None
     except (ValueError, OSError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(report.summary())
@@ -87,7 +89,7 @@ def _note_env_override(dest: Path) -> None:
     """Warn when $MIDNET_DATA points elsewhere: the other commands will not use this copy."""
     import os
 
-    from midnet.datasets.paths import ENV_DATA
+    from midnet.sample_data.paths import ENV_DATA
 
     value = os.environ.get(ENV_DATA, "").strip()
     if value and Path(value).expanduser().absolute() != Path(dest).absolute():
@@ -102,11 +104,11 @@ def _note_env_override(dest: Path) -> None:
               help="Fetch the data into the cache first if it is missing.")
 def path_command(fetch: bool) -> None:
     """Print the data folder every command uses ($MIDNET_DATA, else the download cache)."""
-    from midnet.datasets.paths import data_root
+    from midnet.sample_data.paths import data_root
 
     try:
         root = data_root(download=fetch, log=lambda m: click.echo(m, err=True))
-    except (FileNotFoundError, RuntimeError) as error:
+    except (OSError, RuntimeError) as error:  # OSError: not found, offline
         raise click.ClickException(str(error)) from None
     click.echo(str(root))
 
@@ -126,8 +128,8 @@ def verify_command(
     Each frame is also compared pixel for pixel with the stitch of its crops. Exits with
     status 1 when a crop is corrupt or a frame differs (or, with --complete, is missing).
     """
-    from midnet.datasets.download import verify_folder
-    from midnet.datasets.paths import data_root
+    from midnet.sample_data.download import verify_folder
+    from midnet.sample_data.paths import data_root
 
     try:
         root = folder if folder is not None else data_root()
@@ -173,8 +175,8 @@ def frames_command(folder: Path, groups: tuple[str, ...], replace: bool) -> None
     Useful for a copy of the crops made by hand. Existing frames are never overwritten unless
     --replace is given.
     """
-    from midnet.datasets import frames as fr
-    from midnet.datasets.download import verify_folder
+    from midnet.sample_data import frames as fr
+    from midnet.sample_data.download import verify_folder
 
     try:
         report = verify_folder(folder, groups=list(groups) or None)

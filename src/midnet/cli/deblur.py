@@ -3,30 +3,30 @@
 Inputs are files, folders (their image files; ``--recursive`` for sub-folders) and glob
 patterns; each output keeps its input's name and sub-path under OUTDIR. A file that cannot be
 read or written gets one error line and the batch goes on; the exit code is 1 when any failed.
+
+Mistakes that would make the whole run a no-op or waste it are usage errors, reported in one
+line with exit code 2 before any model is loaded: inputs that hold no image file (an empty
+folder, only other file types, only files whose content is no image), an output folder that is one of the input folders, and an
+output folder that cannot be created or written to.
 """
 
 from __future__ import annotations
 
 import glob
+import os
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import click
 
+from midnet.cli.options import (databar_option, device_option, model_option, parse_databar, tile_option,
+                                tlc_option, tlc_value, usage_error)
 from midnet.io.images import SUFFIXES
 
 _GLOB_CHARS = set("*?[")
-
-
-def parse_databar(_ctx: click.Context, _param: click.Parameter, value: str) -> str | int:
-    """``auto``, ``none`` or a row count."""
-    value = value.strip().lower()
-    if value in ("auto", "none"):
-        return value
-    if value.isdigit():
-        return int(value)
-    raise click.BadParameter(f"{value!r}: use auto, none or a number of rows (e.g. 64)")
+__all__ = ["command", "collect_inputs", "parse_databar"]
 
 
 def _glob_base(pattern: str) -> Path:
@@ -43,15 +43,21 @@ def _is_image(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith(".")
 
 
-def collect_inputs(inputs: tuple[str, ...], recursive: bool, outdir: Path
-                   ) -> tuple[list[tuple[Path, Path]], list[str]]:
+def _is_candidate(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".")
+
+
+def collect_inputs(inputs: tuple[str, ...], recursive: bool, outdir: Path,
+                   skipped: list[Path] | None = None) -> tuple[list[tuple[Path, Path]], list[str]]:
     """(source, relative output path) pairs, and one-line errors for inputs that match nothing.
 
     Files inside ``outdir`` are skipped when scanning folders, so that a rerun with OUTDIR
-    inside the input folder does not restore its own outputs.
+    inside the input folder does not restore its own outputs. Files of folders and patterns
+    that are not images by their suffix are appended to ``skipped``.
     """
     pairs: list[tuple[Path, Path]] = []
     errors: list[str] = []
+    skipped = skipped if skipped is not None else []
     out_resolved = outdir.resolve()
 
     def inside_outdir(path: Path) -> bool:
@@ -63,13 +69,21 @@ def collect_inputs(inputs: tuple[str, ...], recursive: bool, outdir: Path
             pairs.append((path, Path(path.name)))
         elif path.is_dir():
             found = path.rglob("*") if recursive else path.iterdir()
-            for file in sorted(found):
-                if _is_image(file) and not inside_outdir(file):
-                    pairs.append((file, file.relative_to(path)))
+            files = [f for f in sorted(found) if _is_candidate(f) and not inside_outdir(f)]
+            images = [f for f in files if _is_image(f)]
+            stems = {(f.parent, f.stem) for f in images}  # JEOL/Hitachi .txt sidecars are no skips
+            skipped.extend(f for f in files if not _is_image(f) and (f.parent, f.stem) not in stems)
+            if not images:
+                what = "is empty" if not files else f"holds no image files ({len(files)} other files)"
+                deeper = "" if recursive else "; pass --recursive for sub-folders"
+                errors.append(f"{item}: folder {what}; expected {_SUPPORTED}{deeper}")
+            pairs.extend((f, f.relative_to(path)) for f in images)
         elif _GLOB_CHARS & set(item):
             base = _glob_base(item)
             matches = [Path(m) for m in sorted(glob.glob(item, recursive=recursive))]
-            matches = [m for m in matches if _is_image(m) and not inside_outdir(m)]
+            matches = [m for m in matches if _is_candidate(m) and not inside_outdir(m)]
+            skipped.extend(m for m in matches if not _is_image(m))
+            matches = [m for m in matches if _is_image(m)]
             if not matches:
                 errors.append(f"{item}: no image files match this pattern")
             pairs.extend((m, m.relative_to(base)) for m in matches)
@@ -91,45 +105,112 @@ def _megapixels(path: Path) -> float:
         return 0.0
 
 
+_SUPPORTED = "TIFF, PNG, JPEG or BMP (" + ", ".join(sorted(SUFFIXES)) + ")"
+
+
+def _has_image_content(path: Path) -> bool:
+    """Whether the file starts like an image midnet reads (8 bytes read; decoding comes later)."""
+    from midnet.io.files import sniff_format
+
+    try:
+        return sniff_format(path) is not None
+    except OSError:
+        return False
+
+
+def _usage_error(message: str) -> None:
+    """One line on stderr in click's error style, exit code 2 (a usage error: nothing was restored)."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def output_is_an_input_folder(outdir: Path, inputs: tuple[str, ...]) -> str | None:
+    """Why OUTDIR cannot be used because it is where inputs are (one line), or None."""
+    resolved = outdir.resolve()
+    for item in inputs:
+        path = Path(item)
+        folder = path if path.is_dir() else path.parent if path.is_file() else None
+        if folder is not None and folder.resolve() == resolved:
+            return (f"{outdir}: output folder is the input folder {item}; restored files would sit "
+                    "beside (or replace) the originals; choose another --out folder")
+    return None
+
+
+def check_output_folder(outdir: Path) -> str | None:
+    """Why OUTDIR cannot be written (one line), or None: checked before any restoration runs.
+
+    Nothing is created: the probe goes into OUTDIR if it exists, else into its nearest existing
+    parent (where OUTDIR will be made), so a refused run leaves no empty folder behind."""
+    target = outdir
+    while not target.exists():
+        if target.parent == target:
+            break
+        target = target.parent
+    if not target.is_dir():
+        return f"{outdir}: cannot create the output folder ({target} is not a folder); choose another --out"
+    probe = target / f".midnet-write-test-{uuid.uuid4().hex[:8]}"
+    try:
+        with open(probe, "wb") as handle:
+            handle.write(b"midnet")
+    except OSError as exc:
+        return (f"{outdir}: output folder is not writable ({exc.strerror or exc}); "
+                "choose another --out or fix its permissions")
+    finally:
+        try:
+            os.unlink(probe)
+        except OSError:
+            pass
+    return None
+
+
 @click.command("deblur")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", "outdir", required=True,
+@click.option("--out", "-o", "outdir", required=True,
               type=click.Path(file_okay=False, path_type=Path), help="Folder for the restored files.")
-@click.option("--model", default=None, metavar="NAME_OR_CKPT",
-              help="Registry name or checkpoint (.safetensors, .ckpt, NAFNet .pth); default: the bundled model.")
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@model_option()
+@device_option()
 @click.option("--backend", type=click.Choice(["auto", "compiled", "eager"]), default="auto", show_default=True,
               help="compiled: an ahead-of-time compiled model, cached on disk after its first use "
                    "(about 2x faster on a CPU); auto: compiled when cached or when the job is large; "
                    "eager: plain PyTorch.")
-@click.option("--tile", type=click.IntRange(min=0), default=None,
-              help="Tile size in pixels; 0 runs whole images [default: whole images when they fit "
-                   "the free memory, else tiles as large as fit].")
+@tile_option()
+@tlc_option()
 @click.option("--overlap", type=click.IntRange(min=0), default=None,
               help="Tile overlap in pixels [default: the model's measured effective receptive field].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Tiles per forward pass [default: as many as fit the memory budget, at most 16].")
-@click.option("--databar", default="auto", show_default=True, callback=parse_databar,
-              help="Rows of the bottom info band to copy unchanged: auto, none or a number.")
+@databar_option("Rows of the bottom info band to copy unchanged: auto, none or a number.")
 @click.option("--recursive", is_flag=True, help="Also restore images in sub-folders of folder inputs.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option("--verbose", "-v", is_flag=True, help="List the files skipped for their type.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary (errors are still printed).")
 def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: str, backend: str,
-            tile: int | None, overlap: int | None, batch_size: int | None, databar: str | int,
-            recursive: bool, overwrite: bool, quiet: bool) -> None:
+            tile: int | None, tlc: int, overlap: int | None, batch_size: int | None, databar: str | int,
+            recursive: bool, overwrite: bool, verbose: bool, quiet: bool) -> None:
     """Deblur SEM images: INPUT... are files, folders or glob patterns."""
-    start = time.perf_counter()
-    pairs, errors = collect_inputs(inputs, recursive, outdir)
-    if not pairs and errors:
-        raise click.ClickException("; ".join(errors))
     from midnet.inference.deblurrer import Deblurrer
 
+    start = time.perf_counter()
+    problem = output_is_an_input_folder(outdir, inputs)
+    if problem:
+        _usage_error(problem)
+    skipped: list[Path] = []
+    pairs, errors = collect_inputs(inputs, recursive, outdir, skipped)
+    if not pairs:
+        _usage_error("; ".join(errors) or "no image files among the inputs")
+    if not any(_has_image_content(src) for src, _ in pairs):
+        names = ", ".join(str(src) for src, _ in pairs[:3]) + (" ..." if len(pairs) > 3 else "")
+        _usage_error(f"no readable image among the {len(pairs)} input file(s) ({names}): each is empty "
+                     "or not TIFF, PNG, JPEG or BMP inside")
+    problem = check_output_folder(outdir)
+    if problem:
+        _usage_error(problem)
     try:
         deblurrer = Deblurrer.from_pretrained(model, device=device, tile=tile, overlap=overlap,
-                                              batch_size=batch_size,
+                                              batch_size=batch_size, tlc=tlc_value(tlc),
                                               backend="eager" if backend == "eager" else "auto")
     except (FileNotFoundError, ValueError, KeyError) as exc:
-        raise click.ClickException(str(exc).strip("'\"")) from exc
+        raise usage_error(exc) from None
     for message in errors:
         click.echo(f"error: {message}", err=True)
     if not quiet:
@@ -140,9 +221,14 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
     done, megapixels = _run_pipelined(deblurrer, pairs, outdir, databar, overwrite, quiet, failed)
     seconds = time.perf_counter() - start
     total = len(pairs) + len(errors)
+    note = f"; {len(skipped)} other file(s) skipped (not an image type)" if skipped else ""
     if not quiet:
-        click.echo(f"restored {done} of {total} file(s) into {outdir} with {deblurrer.model_name} "
-                   f"in {seconds:.1f} s ({megapixels / seconds:.2f} MP/s, {deblurrer.execution})", err=True)
+        rate = megapixels / seconds if seconds > 0 else 0.0
+        click.echo(f"restored {done} of {total} input(s) into {outdir} with {deblurrer.model_name} "
+                   f"in {seconds:.1f} s ({rate:.2f} MP/s, {deblurrer.execution}){note}")
+    if verbose:
+        for path in skipped:
+            click.echo(f"skipped (not an image type): {path}", err=True)
     if failed:
         click.echo(f"{len(failed)} failed: {', '.join(failed)}", err=True)
         sys.exit(1)
@@ -188,7 +274,8 @@ def _run_pipelined(deblurrer, pairs: list[tuple[Path, Path]], outdir: Path, data
             return
         bar = tiles.get("bar")
         if bar is None:
-            bar = tiles["bar"] = tqdm(total=total, unit="tile", desc="  tiles", leave=False, file=sys.stderr)
+            bar = tiles["bar"] = tqdm(total=total, unit="tile", desc="  tiles", leave=False, file=sys.stderr,
+                                       disable=None)  # as the files bar: off when stderr is no terminal
         bar.update(done - bar.n)
         if done >= total:
             bar.close()

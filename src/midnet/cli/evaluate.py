@@ -6,48 +6,46 @@ from pathlib import Path
 
 import click
 
-
-def _databar(value: str) -> int | str:
-    if value.lower() == "auto":
-        return "auto"
-    try:
-        rows = int(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r}: give a number of bottom rows or 'auto'") from None
-    if rows < 0:
-        raise click.BadParameter("the data bar height cannot be negative")
-    return rows
+from midnet.cli.options import (databar_option, device_option, failure, model_option, out_option, tile_option,
+                                tlc_option, tlc_value, usage_error)
 
 
 @click.command("evaluate")
-@click.option("--model", "model_ref", required=True,
-              help="Model name, our .safetensors/.ckpt, or an official NAFNet .pth.")
+@model_option()
 @click.option("--input-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), required=True,
               help="Blurry images.")
 @click.option("--target-dir", type=click.Path(file_okay=False, exists=True, path_type=Path), required=True,
               help="Sharp images with the same file names.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for results.csv, results.json and panels.")
+@out_option(help="Folder for results.csv, results.json and panels.")
 @click.option("--panels", type=click.IntRange(min=0), default=4, show_default=True,
               help="Write blurry | restored | sharp PNG panels for this many images.")
-@click.option("--databar", default="auto", show_default=True,
-              help="Bottom rows left out of the metrics: a number, 'auto' (detect) or 0.")
-@click.option("--tlc", type=click.IntRange(min=0), default=0,
-              help="Enable TLC with this training crop size (0: off).")
-@click.option("--tile", type=click.IntRange(min=0), default=0, help="Tile size (0: whole image).")
+@databar_option("Bottom rows restored as `deblur` does and left out of the metrics: auto, none or a number.")
+@click.option("--data-range", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Value range of float images (8/16-bit images use 255/65535).")
+@device_option()
+@tile_option()
+@tlc_option()
 @click.option("--overwrite", is_flag=True, help="Replace results already in --out.")
-def command(model_ref: str, input_dir: Path, target_dir: Path, out: Path, panels: int, databar: str,
-            tlc: int, tile: int, overwrite: bool) -> None:
-    """Score restored images against sharp targets; the blurry input is scored as a baseline."""
-    from midnet.models import load_model
-    from midnet.training.evaluation import evaluate_folder
+def command(model: str | None, input_dir: Path, target_dir: Path, out: Path, panels: int, databar: str | int,
+            data_range: float | None, device: str, tile: int | None, tlc: int, overwrite: bool) -> None:
+    """Score restored images against sharp targets; the blurry input is scored as a baseline.
+
+    Restoration and scores are those of `midnet deblur` and every other command
+    (midnet.evaluation.scoring): 8-bit data as the paper's code scores it, data bar left out.
+    """
+    # lazy: torch and the models load only when the command runs (fast `midnet --help`)
+    from midnet.evaluation.folder import evaluate_folder
+    from midnet.inference.deblurrer import Deblurrer
 
     try:
-        model = load_model(model_ref)
-        doc = evaluate_folder(model, input_dir, target_dir, out, panels=panels, databar=_databar(databar),
-                              tlc=tlc or None, tile=tile or None, overwrite=overwrite, model_label=model_ref)
-    except (ValueError, FileNotFoundError, FileExistsError, KeyError) as exc:
-        raise click.ClickException(str(exc).strip("'\"")) from None
+        deblurrer = Deblurrer.from_pretrained(model, device=device, tile=tile, tlc=tlc_value(tlc))
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        raise usage_error(exc) from None
+    try:
+        doc = evaluate_folder(deblurrer, input_dir, target_dir, out, panels=panels, databar=databar,
+                              data_range=data_range, overwrite=overwrite, model_label=deblurrer.model_name)
+    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+        raise failure(exc) from None
     m = doc["mean"]
     click.echo(f"{doc['count']} images: PSNR {m['psnr']:.2f} dB (input {m['input_psnr']:.2f}), "
                f"SSIM {m['ssim']:.4f} (input {m['input_ssim']:.4f}) -> {out / 'results.csv'}")

@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-from midnet import __version__
+from midnet.version import __version__
 
 #: subcommand name -> module under midnet.cli that defines `command`
 SUBCOMMANDS: dict[str, str] = {
@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "evaluate": "evaluate",
     "demo": "demo",
     "benchmark": "benchmark",
+    "config": "config",
 }
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from midnet.data.channels import to_model_channels
 from midnet.io import read_image
+from midnet.io.databar import detect_databar
 
 IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
 
@@ -81,7 +82,8 @@ def load_corpus(root: str | Path, *, sources: Iterable[str] | None = None,
                 min_size: int = 0) -> list[SharpImage]:
     """Load the corpus's images (data bars cut off), optionally only some sources.
 
-    ``inventory`` defaults to ``root/inventory.tsv`` when it exists. Images whose remaining
+    ``inventory`` defaults to ``root/inventory.tsv`` when it exists; files it does not list get
+    their bar from `midnet.io.databar.detect_databar`. Images whose remaining
     specimen area is smaller than ``min_size`` on a side are an error naming the file."""
     root = Path(root)
     inv_path = Path(inventory) if inventory else root / "inventory.tsv"
@@ -94,8 +96,10 @@ def load_corpus(root: str | Path, *, sources: Iterable[str] | None = None,
         src = source_of(rel)
         if (wanted is not None and src not in wanted) or src in excluded:
             continue
-        grey = grey_unit(read_image(path).array)
-        rows = bars.get(rel.as_posix(), 0)
+        image = read_image(path)
+        grey = grey_unit(image.array)
+        # the inventory's count, else the project's one detector (as `midnet deblur` uses)
+        rows = bars[rel.as_posix()] if rel.as_posix() in bars else detect_databar(image)
         if rows:
             grey = grey[: grey.shape[0] - rows]
         if min(grey.shape) < min_size:

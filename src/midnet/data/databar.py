@@ -1,37 +1,24 @@
-"""Microscope data bars: rows to leave out of the loss and the metrics.
+"""Microscope data bars in training and scoring: rows to leave out of the loss and the metrics.
 
-SEM frames carry a black band with white text (scale bar, magnification, time) at the
-bottom. Its text differs between the blurry and the sharp capture, so a network trained on
-it would learn to hallucinate text; the band is masked instead of cropped so that image
-sizes stay as captured.
+SEM frames carry an info band (scale bar, magnification, time) at the bottom. Its text differs
+between the blurry and the sharp capture, so a network trained on it would learn to hallucinate
+text; the band is masked instead of cropped so that image sizes stay as captured. The rows come
+from the project's one detector, `midnet.io.databar.detect_databar_array`, the same one
+`midnet deblur` uses to pass the bar through.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: a row belongs to the bar when at least this fraction of its pixels is near black
-DARK_ROW_FRACTION = 0.5
-#: "near black" as a fraction of the full intensity range
-DARK_LEVEL = 10 / 255
-#: a shorter dark run at the bottom is treated as image content, not a bar
-MIN_BAR_ROWS = 4
+from midnet.io.databar import detect_databar_array
 
 
 def detect_databar_rows(image: np.ndarray) -> int:
-    """Number of bottom rows that form a data bar in a float (C, H, W) or (H, W) image.
-
-    Scans upwards from the last row while rows are mostly near-black (the MIDNet bar:
-    every bar row is >= 68 % black, no image row above it has any black pixel).
-    """
-    x = image if image.ndim == 2 else image.max(axis=0)
-    dark = (x <= DARK_LEVEL).mean(axis=1)
-    rows = 0
-    for frac in dark[::-1]:
-        if frac < DARK_ROW_FRACTION:
-            break
-        rows += 1
-    return rows if rows >= MIN_BAR_ROWS else 0
+    """Number of bottom rows that form a data bar in a float (C, H, W) or (H, W) image in [0, 1]."""
+    image = np.asarray(image)
+    max_value = 1.0 if np.issubdtype(image.dtype, np.floating) else None
+    return detect_databar_array(image, max_value=max_value)
 
 
 def resolve_databar_rows(setting: int | str | None, *images: np.ndarray) -> int:

@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from midnet.data.corpus import SharpImage
-from midnet.data.datasets import PairStore, dihedral
+from midnet.data.sampling import PairStore, dihedral
 from midnet.data.defocus import Degradation, DefocusRanges, degrade, gaussian_psf
 
 # blur support needed around a crop: the widest kernel (mixture skirt at σ 6) has radius < 40

@@ -26,8 +26,11 @@ def synthetic_pair(size: tuple[int, int], *, seed: int, blur_sigma: float = 1.5,
     for im in (blurry, sharp):
         im = np.clip(im, 0, 1)
         if databar_rows:
+            # as on a microscope: a black band, its first and last rows plain, sparse white "text"
+            # in between that differs between the two captures
             im[h - databar_rows:] = 0.0
-            text = rng.random((databar_rows, w)) < 0.2  # differs between the two captures
+            text = rng.random((databar_rows, w)) < 0.2
+            text[[0, -1]] = False
             im[h - databar_rows:][text] = 1.0
         out.append(np.rint(im * 255).astype(np.uint8))
     return out[0], out[1]

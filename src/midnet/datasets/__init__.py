@@ -1,44 +1,19 @@
-"""The published MIDNet SEM pairs: where they are, how to fetch and verify them, frames.
+"""Old name of `midnet.sample_data` (the published MIDNet pairs), kept so existing imports work.
 
-* :func:`data_root` - ``$MIDNET_DATA`` or the download cache (fetching on request).
-* :func:`frame_pair` - the full blurry/sharp frames of one source image.
-* :func:`download` - fetch and SHA-256-verify the crops, rebuild the frames.
+``midnet.datasets`` and its submodules are the very same objects as ``midnet.sample_data``'s;
+new code should import `midnet.sample_data`.
 """
 
 from __future__ import annotations
 
-from midnet.datasets.download import (
-    DEFAULT_BASE_URL,
-    ENV_DATA_URL,
-    PUBLISHED_COMMIT,
-    DownloadReport,
-    PublishedFile,
-    download,
-    normalise_group,
-    published_files,
-    published_groups,
-    sha256_file,
-)
-from midnet.datasets.frames import build_frame, ensure_frame, stitch_frame
-from midnet.datasets.paths import ENV_DATA, data_root, default_cache_dir, frame_pair, missing_files
+import importlib
+import sys
+import warnings
 
-__all__ = [
-    "DEFAULT_BASE_URL",
-    "ENV_DATA",
-    "ENV_DATA_URL",
-    "PUBLISHED_COMMIT",
-    "DownloadReport",
-    "PublishedFile",
-    "build_frame",
-    "data_root",
-    "default_cache_dir",
-    "download",
-    "ensure_frame",
-    "frame_pair",
-    "missing_files",
-    "normalise_group",
-    "published_files",
-    "published_groups",
-    "sha256_file",
-    "stitch_frame",
-]
+from midnet import sample_data as _sample_data
+
+warnings.warn("midnet.datasets is now midnet.sample_data", DeprecationWarning, stacklevel=2)
+__all__ = list(_sample_data.__all__)
+globals().update({name: getattr(_sample_data, name) for name in __all__})
+for _name in ("download", "frames", "paths"):
+    sys.modules[f"{__name__}.{_name}"] = importlib.import_module(f"midnet.sample_data.{_name}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-#: file name of the bundled default model (shipped by the model-release work)
+#: file name of the bundled default model (the registry entry `midnet-sem-default`, models/pretrained.py)
 DEFAULT_MODEL_FILE = "midnet-sem-default.safetensors"
 
 __all__ = ["DEFAULT_MODEL_FILE", "Deblurrer", "default_model_path", "tiled_inference"]

@@ -7,8 +7,9 @@ result three times faster); a 3-channel model gets RGB as is and a grey image co
 channels, whose outputs are averaged back to grey. Alpha (the 4th channel of RGBA, the 2nd of
 grey+alpha) is never touched.
 
-Value range: uint8 and uint16 are scaled by their full range; floats already in [0, 1] are used
-as is; other floats (and other integer types) are scaled by the image's own minimum and maximum
+Value range: uint8 and uint16 are scaled by their full range, or by ``max_value`` when the
+detector's real range is smaller (a 12-bit frame in a 16-bit file: 4095; files decide it with
+`midnet.io.bitdepth.value_range`); floats already in [0, 1] are used as is; other floats (and other integer types) are scaled by the image's own minimum and maximum
 and mapped back. Results are clipped to the input's range, so they never wrap.
 """
 
@@ -25,9 +26,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from midnet import __version__
-from midnet.inference import default_model_path
+from midnet import models
 from midnet.inference.tiling import model_alignment, tiled_inference
+from midnet.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +46,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return torch.device(device)
 
 
-def model_in_channels(model: nn.Module) -> int:
-    """The number of input channels: from the registry config, else the first Conv2d."""
-    config = getattr(model, "midnet_config", None) or {}
-    if "in_channels" in config:
-        return int(config["in_channels"])
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            return module.in_channels
-    raise ValueError("cannot tell the model's number of input channels (no Conv2d found)")
+#: kept for callers of the old name; the registry answers (first conv of the entry)
+model_in_channels = models.in_channels
 
 
 #: what ``backend=None`` means; ``$MIDNET_BACKEND`` changes it (e.g. ``eager`` in test suites)
@@ -105,14 +99,12 @@ class Deblurrer:
         for param in self.model.parameters():
             param.requires_grad_(False)
         if tlc:
-            from midnet.models import enable_tlc
-
-            enable_tlc(self.model, 256 if tlc is True else int(tlc))
+            models.enable_tlc(self.model, 256 if tlc is True else int(tlc))
         self.tile = tile
         self.overlap = overlap
         self.batch_size = batch_size
         self.backend = backend
-        self.in_channels = model_in_channels(self.model)
+        self.in_channels = models.in_channels(self.model)
         self.align = model_alignment(self.model)
         #: called with (done, total) after every tile of a tiled image (progress bars)
         self.on_tile: Callable[[int, int], None] | None = None
@@ -127,17 +119,18 @@ class Deblurrer:
                         tile: int | None = None, overlap: int | None = None,
                         batch_size: int | None = None, tlc: bool | int = False,
                         backend: str | None = None) -> Deblurrer:
-        """Load a registry name, a checkpoint file, or (``None``) the bundled default model."""
-        from midnet.models import load_model
+        """Load a model name with trained weights, a checkpoint file, or (``None``) the default model.
 
+        An architecture name without weights is refused (:class:`midnet.models.NoWeightsError`).
+        """
         if name_or_path is None:
-            path = default_model_path()
+            name_or_path = models.DEFAULT_MODEL
+            path = models.entry(models.DEFAULT_MODEL).weights_path
             if not path.is_file():
                 raise FileNotFoundError(
                     f"the bundled default model is not installed ({path}); pass a model with "
                     "--model NAME_OR_CHECKPOINT (Python: Deblurrer.from_pretrained('path.safetensors'))")
-            name_or_path = path
-        model = load_model(str(name_or_path))
+        model = models.load_model(str(name_or_path))
         name = Path(name_or_path).name if Path(str(name_or_path)).suffix else str(name_or_path)
         return cls(model, device=device, tile=tile, overlap=overlap, batch_size=batch_size,
                    tlc=tlc, model_name=name, backend=backend, _owned=True)
@@ -248,23 +241,25 @@ class Deblurrer:
             return self.restore_float(rgb).mean(axis=0)[:, :, None]
         raise ValueError(f"a {self.in_channels}-channel model cannot restore a {k}-channel image")
 
-    def __call__(self, array: np.ndarray, *, databar: DataBar = 0) -> np.ndarray:
+    def __call__(self, array: np.ndarray, *, databar: DataBar = 0, max_value: int | None = None) -> np.ndarray:
         """Restore ``array`` ((H, W), (H, W, 2|3|4); uint8, uint16 or float): same shape and dtype.
 
         ``databar`` rows at the bottom are copied unchanged: an int, ``"auto"`` (heuristic, as
         there is no metadata) or ``"none"``/0. Arrays get 0 by default so that the function is
-        a plain image-to-image map; `deblur_file` detects the bar by default.
+        a plain image-to-image map; `deblur_file` detects the bar by default. ``max_value``
+        (integer images) is the value of white, e.g. 4095 for 12-bit data; the result never
+        exceeds it.
         """
         array = np.asarray(array)
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 2, 3, 4)):
             raise ValueError(f"expected an (H, W) or (H, W, 1-4) image, got shape {array.shape}")
-        rows = self._databar_rows(array, databar)
+        rows = self._databar_rows(array, databar, max_value)
         height = array.shape[0]
         if rows >= height:
             return array.copy()
         colour, alpha = _split_alpha(array)
         area = colour[:height - rows]
-        scaled, unscale = _to_unit(area)
+        scaled, unscale = _to_unit(area, max_value)
         restored = unscale(self._restore_channels(scaled))
         out = array.copy()
         if array.ndim == 2:
@@ -276,13 +271,13 @@ class Deblurrer:
         return out
 
     @staticmethod
-    def _databar_rows(array: np.ndarray, databar: DataBar) -> int:
+    def _databar_rows(array: np.ndarray, databar: DataBar, max_value: int | None = None) -> int:
         if databar in (None, "none", 0):
             return 0
         if databar == "auto":
             from midnet.io.databar import detect_databar_array
 
-            return detect_databar_array(array)
+            return detect_databar_array(array, max_value=max_value)
         rows = int(databar)
         if rows < 0:
             raise ValueError(f"databar rows must be >= 0, got {rows}")
@@ -317,13 +312,42 @@ class Deblurrer:
         return read_image(Path(src))
 
     def restore_image(self, image: Any, *, databar: DataBar = "auto") -> Any:
-        """Every page of a read image restored (data bar per page unless given)."""
+        """Every page of a read image restored, page by page (a stack shows its own progress).
+
+        Each page gets its data bar (detected unless given) and its value of white (the
+        detector's bit depth, `midnet.io.bitdepth.value_range`); an error names the file and,
+        in a stack, the page.
+        """
+        from midnet.io.bitdepth import value_range
         from midnet.io.databar import detect_databar
 
+        src = Path(image.path)
+        pages_meta = image.metadata.get("tiff_pages") or [{"sbit": image.metadata.get("sbit")}]
         pages = []
-        for index, page in enumerate(image.pages):
-            rows: DataBar = detect_databar(image, page=index) if databar == "auto" else databar
-            pages.append(self(page, databar=rows))
+        total = len(image.pages)
+        progress = None
+        if total > 1:  # a stack: page by page, with its own progress line
+            from tqdm import tqdm
+
+            progress = tqdm(total=total, unit="page", desc=src.name, leave=False, disable=None)
+        try:
+            for index, page in enumerate(image.pages):
+                try:
+                    top = value_range(page, pages_meta[index])[0] or None
+                    if databar == "auto":
+                        rows: DataBar = detect_databar(image, page=index, max_value=top)
+                    else:
+                        rows = databar
+                    pages.append(self(page, databar=rows, max_value=top))
+                except Exception as exc:
+                    message = " ".join(str(exc).split()).removeprefix(f"{src}: ")
+                    where = f"page {index + 1} of {total}: " if total > 1 else ""
+                    raise ValueError(f"{src}: {where}{message}") from exc
+                if progress is not None:
+                    progress.update(1)
+        finally:
+            if progress is not None:
+                progress.close()
         return image.with_pages(pages)
 
     def write_file(self, image: Any, src: str | Path, dst: str | Path, *, overwrite: bool = False) -> Path:
@@ -355,11 +379,18 @@ def _split_alpha(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     return array, None
 
 
-def _to_unit(array: np.ndarray) -> tuple[np.ndarray, Any]:
-    """Scale to float32 [0, 1] and return the inverse map (which clips into the input's range)."""
+def _to_unit(array: np.ndarray, max_value: int | None = None) -> tuple[np.ndarray, Any]:
+    """Scale to float32 [0, 1] and return the inverse map (which clips into the input's range).
+
+    ``max_value`` (integer arrays) replaces the dtype's maximum as the value of white.
+    """
     from midnet.io import from_float, to_float
 
     dtype = array.dtype
+    if max_value and np.issubdtype(dtype, np.unsignedinteger) and max_value < np.iinfo(dtype).max:
+        top = float(max_value)
+        return ((array.astype(np.float32) / top),
+                lambda x: np.clip(np.rint(x.astype(np.float64) * top), 0, top).astype(dtype))
     if dtype in (np.uint8, np.uint16):
         return to_float(array), lambda x: from_float(x, dtype)
     if np.issubdtype(dtype, np.floating):

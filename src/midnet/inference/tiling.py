@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import nn
 
+from midnet import models
+
 log = logging.getLogger(__name__)
 
 #: the smallest tile the CUDA out-of-memory fallback will try before giving up
@@ -123,12 +125,8 @@ def _run_tiled(forward: Forward, image: torch.Tensor, tile: int, overlap: int, a
 
 
 def model_alignment(model: nn.Module, default: int = 32) -> int:
-    """The model's padding multiple (2**levels; NAFNet-style ``padder_size``), else ``default``."""
-    for module in model.modules():
-        size = getattr(module, "padder_size", None)
-        if isinstance(size, int) and size > 0:
-            return size
-    return default
+    """The model's size multiple from its registry entry (``models.size_multiple``), else ``default``."""
+    return models.size_multiple(model, default)
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

@@ -1,14 +1,13 @@
 """Reading and writing microscope image files (TIFF, PNG, JPEG, BMP) with their metadata."""
 
+from midnet.io.files import read_image, write_image
 from midnet.io.images import (
     SUFFIXES,
     ImageFile,
     atomic_write,
     from_float,
     image_format,
-    read_image,
     to_float,
-    write_image,
 )
 
 __all__ = ["SUFFIXES", "ImageFile", "atomic_write", "from_float", "image_format", "read_image",

@@ -25,10 +25,18 @@ def atomic_write(path: str | Path, writer: Callable[[Path], None], *, overwrite:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
     try:
-        writer(tmp)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path}: output appeared while writing; pass --overwrite to replace it")
-        os.replace(tmp, path)
+        try:
+            writer(tmp)
+            if path.exists() and not overwrite:
+                raise FileExistsError(f"{path}: output appeared while writing; pass --overwrite to replace it")
+            os.replace(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError as exc:  # name the user's file, not our temporary one
+            if exc.filename is None or str(tmp) not in str(exc.filename):
+                raise
+            raise OSError(exc.errno, f"{path}: cannot write ({exc.strerror or exc}); "
+                          "check the folder's permissions and free space") from exc
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -1,27 +1,71 @@
 """The microscope's data bar: the info band (scale bar, kV, magnification...) at the image bottom.
 
-It is passed through byte for byte, because the model was not trained on text and would blur
-or invent it. `detect_databar` takes the height from the instrument's metadata when it is
-there (FEI/Thermo: image height minus ``[Image] ResolutionY`` in tag 34682/34680; Tescan:
-``ImageStripSize`` in tag 50431; JEOL: height minus the second number of ``$CM_FULL_SIZE`` in
-the sidecar) and otherwise from the pixels with `detect_databar_array`.
+One detector for the whole project: `midnet deblur` passes the bar through byte for byte (the
+model was not trained on text and would blur it or give it halos), and training masks and
+scoring leave it out (`midnet.data.databar` calls `detect_databar_array`).
+
+`detect_databar` takes the height from the instrument's metadata where it says (FEI/Thermo:
+image height minus ``[Image] ResolutionY`` in tag 34682/34680; Tescan: ``ImageStripSize`` in
+tag 50431; JEOL: height minus the second number of ``$CM_FULL_SIZE`` in the sidecar; Hitachi:
+height minus the second number of ``DataSize=WxH`` in the sidecar), from the
+overlay colours of a Zeiss palette, and from the pixels (`find_databar`). Zeiss's CZ_SEM tag
+does not give the height, so Zeiss bars are found from the image.
+
+What a bar looks like, in every vendor's files seen: a band at the bottom whose rows are mostly
+at one background level (black or white) with sparse text, often topped by a 1-4 pixel
+separator line of the opposite level, sometimes with a 1-2 pixel border line below it; a few
+instruments (Philips/FEI XL30) draw an *inset* box that stops short of the bottom, with specimen
+rows below it. When unsure the detector keeps more rows rather than fewer (an unrestored strip
+of specimen costs little, a restored bar is damaged) and says so in the log.
 """
 
 from __future__ import annotations
 
 import configparser
+import logging
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
 from midnet.io.images import ImageFile
+from midnet.io.sidecar import jeol_fields
 
-#: the heuristic looks for a bar no taller than this fraction of the image
+log = logging.getLogger(__name__)
+
+#: the bar is looked for in this bottom fraction of the image
 MAX_FRACTION = 1 / 3
 #: a bar row has at least this fraction of its pixels at the bar's background level
 ROW_BACKGROUND = 0.5
-#: values within this fraction of the full range count as "at the background level"
-LEVEL_TOLERANCE = 0.02
+#: values within this fraction of the full range count as "at the level" (JPEG noise included)
+LEVEL_TOLERANCE = 0.06
+#: fewer bar rows than this are not a bar
+MIN_ROWS = 4
+#: separator lines above the bar are at most this thick
+MAX_LINE_ROWS = 6
+#: rows below an inset box (or border lines) tolerated, as a fraction of the height (and at least 8)
+MAX_FOOT_FRACTION = 0.06
+#: a bar's background is black or white: levels further than this from both are not bars
+EXTREME_LEVEL = 0.2
+#: inside a band, a row crossing dense text still has this fraction at the bar's level
+TEXT_ROW = 0.25
+#: gaps of non-bar rows inside a band (a row crossing a large logo) up to this many rows
+MAX_GAP_ROWS = 2
+#: the 3 rows right above a bar have on average less than this fraction at its level (a drawn edge)
+EDGE_ABOVE = 0.3
+#: above the bar, at most this fraction of rows may look like bar rows (else it is specimen)
+IMAGE_LIKE = 0.1
+#: ... and between IMAGE_LIKE and this, the bar is kept but the detector says it is unsure
+IMAGE_LIKE_UNSURE = 0.25
+
+
+@dataclass(frozen=True)
+class DataBar:
+    """A detection: ``rows`` at the bottom, where the answer came from, and any doubt."""
+
+    rows: int
+    source: str  # "metadata", "pixels", "overlay", "none"
+    unsure: str = ""
 
 
 def _text(value: object) -> str:
@@ -56,28 +100,79 @@ def databar_from_metadata(image: ImageFile, page: int = 0) -> int | None:
             return int(match.group(1))
     text = image.metadata.get("sidecar_text")
     if text:
-        from midnet.io.sidecar import jeol_fields
-
         size = jeol_fields(text).get("CM_FULL_SIZE", "").split()
         if len(size) == 2 and size[1].isdigit() and 0 < int(size[1]) <= height:
             return height - int(size[1])
+        match = re.search(r"^\s*DataSize\s*=\s*(\d+)\s*x\s*(\d+)", text, re.MULTILINE)  # Hitachi
+        if match and int(match.group(1)) == image.pages[page].shape[1] and 0 < int(match.group(2)) <= height:
+            return height - int(match.group(2))
     return None
 
 
-def detect_databar(image: ImageFile, page: int = 0) -> int:
+def _overlay_rows(image: ImageFile, page: int) -> int:
+    """Rows from the top of the bottom overlay (Zeiss palette colours only the overlay uses)."""
+    pages_meta = image.metadata.get("tiff_pages")
+    meta = pages_meta[page] if pages_meta else {}
+    overlay = meta.get("overlay_pixels")
+    if overlay is None:
+        found = image.metadata.get("overlay")  # PNG/BMP palettes
+        overlay = found[1] if found else None
+    if overlay is None or not len(overlay[0]):
+        return 0
+    height, width = image.pages[page].shape[:2]
+    rows = np.zeros(height, dtype=bool)
+    rows[np.unique(overlay[0] // width)] = True
+    limit = int(height * MAX_FRACTION)
+    top = height
+    gap = 0
+    for r in range(height - 1, height - 1 - limit, -1):  # overlay rows joined to the bottom
+        if rows[r]:
+            top, gap = r, 0
+        else:
+            gap += 1
+            if gap > max(8, height // 50) and top < height:
+                break
+    return height - top if top < height else 0
+
+
+def detect_databar(image: ImageFile, page: int = 0, *, max_value: float | None = None) -> int:
     """Rows at the bottom of page ``page`` that form the data bar (0 when there is none)."""
-    rows = databar_from_metadata(image, page)
-    if rows is not None:
-        return rows
-    return detect_databar_array(image.pages[page])
+    return databar_report(image, page, max_value=max_value).rows
 
 
-def _grey(array: np.ndarray) -> np.ndarray:
-    """(H, W) float in [0, 1]: colour averaged, alpha dropped, scaled by the dtype or the data."""
+def databar_report(image: ImageFile, page: int = 0, *, max_value: float | None = None) -> DataBar:
+    """`detect_databar` with where the answer came from; doubts are logged as warnings."""
+    array = image.pages[page]
+    if max_value is None:
+        from midnet.io.bitdepth import value_range
+
+        pages_meta = image.metadata.get("tiff_pages")
+        max_value = value_range(array, pages_meta[page] if pages_meta else None)[0] or None
+    found = find_databar(array, max_value=max_value)
+    overlay = _overlay_rows(image, page)
+    if overlay > found.rows:
+        found = DataBar(overlay, "overlay", found.unsure)
+    meta = databar_from_metadata(image, page)
+    if meta is not None:
+        if found.rows > meta:
+            found = DataBar(found.rows, found.source,
+                            f"the metadata says {meta} rows but the image shows a bar of {found.rows}; "
+                            f"keeping {found.rows}")
+        else:
+            found = DataBar(meta, "metadata")
+    if found.unsure:
+        log.warning("%s: page %d: data bar: %s", image.path, page + 1, found.unsure)
+    return found
+
+
+def _grey(array: np.ndarray, max_value: float | None = None) -> np.ndarray:
+    """(H, W) float in [0, 1]: colour averaged, alpha dropped, scaled by the range or the data."""
     if array.ndim == 3:
         colour = array[..., :-1] if array.shape[2] in (2, 4) else array
         array = colour.mean(axis=2) if colour.shape[2] > 1 else colour[..., 0]
     a = array.astype(np.float64)
+    if max_value:
+        return np.clip(a / float(max_value), 0.0, 1.0)
     if np.issubdtype(array.dtype, np.integer) and array.dtype.itemsize <= 2:
         info = np.iinfo(array.dtype)
         return (a - info.min) / (info.max - info.min)
@@ -86,34 +181,122 @@ def _grey(array: np.ndarray) -> np.ndarray:
     return np.nan_to_num((a - lo) / ((hi - lo) or 1.0))
 
 
-def detect_databar_array(array: np.ndarray) -> int:
-    """Heuristic data bar height from the pixels alone (0 when there is no bar).
+def detect_databar_array(array: np.ndarray, *, max_value: float | None = None) -> int:
+    """Data bar height from the pixels alone (0 when there is no bar); see `find_databar`.
 
-    A bar is a bottom band of a uniform background level with sparse text: walking up from the
-    bottom row, each row has at least half its pixels at the background level (the most common
-    level of the bottom rows). The band is accepted only when (1) it ends below
-    ``MAX_FRACTION`` of the height with a sharp edge, (2) it holds some text (rows with 1-50 %
-    off-background pixels) and some plain background rows, and (3) the image above it does
-    not share that property (a dark specimen with sparse bright particles is not a bar).
+    ``array`` is (H, W), (H, W, C) or, as the training code holds images, float (C, H, W) with
+    C <= 4; ``max_value`` is the value of white (default: the dtype's range, floats their own).
     """
-    grey = _grey(np.asarray(array))
-    height = grey.shape[0]
-    if height < 16 or grey.shape[1] < 16:
-        return 0
-    bottom = grey[-4:].ravel()
-    levels = np.round(bottom / LEVEL_TOLERANCE)
-    values, counts = np.unique(levels, return_counts=True)
-    background = values[np.argmax(counts)] * LEVEL_TOLERANCE
-    at_bg = np.mean(np.abs(grey - background) <= LEVEL_TOLERANCE, axis=1)
-    limit = int(height * MAX_FRACTION)
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[0] <= 4 < array.shape[2]:
+        array = np.moveaxis(array, 0, -1)
+    return find_databar(array, max_value=max_value).rows
+
+
+def _band(at: np.ndarray, limit: int, foot_limit: int) -> tuple[int, int] | None:
+    """(top, bottom) rows of the lowest band of at least `MIN_ROWS` bar rows, or None.
+
+    ``at`` is each row's fraction of pixels at the bar's level. A band starts and ends on bar
+    rows (at least `ROW_BACKGROUND`); inside it, rows crossing dense text (at least
+    `TEXT_ROW`) are part of it, and up to `MAX_GAP_ROWS` other rows (a large logo) are
+    bridged. It may start up to ``foot_limit`` rows above the bottom (border lines, specimen
+    below an inset box); shorter runs there are part of that foot.
+    """
+    height = len(at)
+    bar_row = at >= ROW_BACKGROUND
+    r = height - 1
+    while True:
+        while r >= height - foot_limit and not bar_row[r]:
+            r -= 1
+        if r < height - foot_limit:
+            return None
+        bottom = top = r
+        gap = 0
+        while r > height - limit:
+            r -= 1
+            if bar_row[r]:
+                top, gap = r, 0
+            elif at[r] < TEXT_ROW:
+                gap += 1
+                if gap > MAX_GAP_ROWS:
+                    break
+        if bottom - top + 1 >= MIN_ROWS:
+            return top, bottom
+        r = top - 1
+
+
+def _separator(grey: np.ndarray, top: int, level: float) -> int:
+    """Rows of a separator line directly above ``top`` (contrasting, thin, with an edge above)."""
     rows = 0
-    while rows < limit and at_bg[height - 1 - rows] >= ROW_BACKGROUND:
+    line_level = None
+    while rows < MAX_LINE_ROWS + 1 and top - rows - 1 >= 0:
+        row = grey[top - rows - 1]
+        median = float(np.median(row))
+        uniform = np.mean(np.abs(row - median) <= 2 * LEVEL_TOLERANCE) >= 0.85  # JPEG rings at lines
+        if line_level is None:
+            if not uniform or abs(median - level) <= 0.25 or min(median, 1 - median) > EXTREME_LEVEL:
+                return 0  # a line is drawn in black or white, in contrast with the bar
+            line_level = median
+        elif not (uniform and abs(median - line_level) <= 2 * LEVEL_TOLERANCE):
+            break
         rows += 1
-    if rows < 4 or rows >= limit:
-        return 0
-    band = at_bg[height - rows:]
-    has_text = np.any((band < 0.99) & (band >= ROW_BACKGROUND))
-    has_plain = np.any(band >= 0.99)
-    above = at_bg[: height - rows]
-    image_like = np.mean(above >= ROW_BACKGROUND) < 0.1
-    return rows if has_text and has_plain and image_like else 0
+    return rows if 0 < rows <= MAX_LINE_ROWS else 0
+
+
+def find_databar(array: np.ndarray, *, max_value: float | None = None) -> DataBar:
+    """The data bar from the pixels: a bottom band at one level with text (see the module doc).
+
+    For each candidate background level (the commonest level of the bottom rows, black, white)
+    (black or white only) the band of rows with at least half their pixels at that level is taken
+    from the bottom up
+    (past up to 6 % of border lines or specimen below an inset box), extended over a separator
+    line, and accepted when it is at least 4 rows, ends inside the bottom third, holds text
+    (rows with fewer background pixels than the plainest one), has a sharp top edge (the rows
+    right above it are not at its level: a drawn band, not a shadow) and the image above it
+    does not look like it (a dark specimen with sparse bright particles is not a bar). The tallest
+    accepted band wins.
+    """
+    grey = _grey(np.asarray(array), max_value)
+    height, width = grey.shape
+    if height < 16 or width < 16:
+        return DataBar(0, "none")
+    limit = int(height * MAX_FRACTION)
+    foot_limit = max(8, int(height * MAX_FOOT_FRACTION))
+    bottom = grey[-4:].ravel()
+    values, counts = np.unique(np.round(bottom / LEVEL_TOLERANCE), return_counts=True)
+    levels = {float(values[np.argmax(counts)] * LEVEL_TOLERANCE), 0.0, 1.0}
+    levels = {min(max(v, 0.0), 1.0) for v in levels if min(v, 1.0 - v) <= EXTREME_LEVEL}
+    best = DataBar(0, "none")
+    for level in sorted(levels):
+        at = np.mean(np.abs(grey - level) <= LEVEL_TOLERANCE, axis=1)
+        bar_row = at >= ROW_BACKGROUND
+        band = _band(at, limit, foot_limit)
+        if band is None:
+            continue
+        top, low = band
+        inside = at[top:low + 1]
+        if low - top + 1 < MIN_ROWS:
+            continue
+        plainest = inside.max()
+        if not np.any((inside < plainest - 0.01) & (inside >= TEXT_ROW)):
+            continue  # no text: a plain dark or bright strip is shadow or background, not a bar
+        edge = at[max(0, top - 3):top]
+        if edge.size and edge.mean() >= EDGE_ABOVE:
+            continue  # a soft edge: a shadow or a dark region of the specimen, not a drawn bar
+        top -= _separator(grey, top, level)
+        if top <= height - limit:
+            continue
+        above = float(np.mean(bar_row[:top])) if top else 1.0
+        if above >= IMAGE_LIKE_UNSURE:
+            continue
+        doubts = []
+        if above >= IMAGE_LIKE:
+            doubts.append(f"{above:.0%} of the rows above it look like bar rows too")
+        foot = grey[low + 1:]
+        if len(foot) > 2 and not all(np.mean(np.abs(row - np.median(row)) <= LEVEL_TOLERANCE) >= 0.9 for row in foot):
+            doubts.append(f"the box ends {height - 1 - low} rows above the bottom (an inset); "
+                          "the rows below it are kept unrestored too")
+        rows = height - top
+        if rows > best.rows:
+            best = DataBar(rows, "pixels", "; ".join(doubts))
+    return best

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+import logging
+import re
 from typing import Any
 
 import numpy as np
 
-from midnet.io.atomic import atomic_write
+from midnet.io.atomic import atomic_write  # noqa: F401  (re-exported: midnet.io.atomic_write)
+
+log = logging.getLogger(__name__)
 
 #: file suffixes `read_image` understands, by format
 SUFFIXES: dict[str, str] = {
@@ -64,53 +68,6 @@ def image_format(path: str | Path) -> str:
                          f"{', '.join(sorted(SUFFIXES))}") from None
 
 
-def read_image(path: str | Path) -> ImageFile:
-    """Read ``path`` (TIFF, PNG, JPEG, BMP) with its metadata; one-line ValueError if unreadable."""
-    from midnet.io import raster, sidecar, tiff
-
-    path = Path(path)
-    fmt = image_format(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    try:
-        image = tiff.read_tiff(path) if fmt == "tiff" else raster.read_raster(path, fmt)
-    except ValueError as exc:
-        if str(exc).startswith(str(path)):
-            raise
-        raise ValueError(f"{path}: cannot read image ({_one_line(exc)}); "
-                         f"check the file is a valid {fmt.upper()}") from exc
-    except Exception as exc:  # noqa: BLE001 - any decoder failure is the same user error
-        raise ValueError(f"{path}: cannot read image ({type(exc).__name__}: {_one_line(exc)}); "
-                         f"check the file is a valid {fmt.upper()}") from exc
-    found = sidecar.find_sidecar(path)
-    if found is not None:
-        image.metadata["sidecar"] = found
-        image.metadata["sidecar_text"] = sidecar.read_text(found)
-    return image
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200]
-
-
-def write_image(path: str | Path, image: ImageFile, *, note: str | None = None,
-                overwrite: bool = False) -> Path:
-    """Write ``image`` to ``path`` in ``image.format`` with its metadata, atomically.
-
-    ``note`` (tool, version, model) goes where it overwrites no vendor metadata: the TIFF
-    Software tag if empty else ProcessingSoftware, a PNG ``Software`` text chunk (else
-    ``midnet``), the JPEG EXIF Software (else ProcessingSoftware). BMP has no place for it.
-    """
-    from midnet.io import raster, tiff
-
-    path = Path(path)
-    if image_format(path) != image.format:
-        raise ValueError(f"{path}: output suffix does not match the input's format {image.format}")
-    if image.format == "tiff":
-        return atomic_write(path, lambda tmp: tiff.write_tiff(tmp, image, note), overwrite=overwrite)
-    return atomic_write(path, lambda tmp: raster.write_raster(tmp, image, note), overwrite=overwrite)
-
-
 def to_float(array: np.ndarray) -> np.ndarray:
     """Scale to float32 [0, 1] by the dtype's range (uint8 /255, uint16 /65535, floats as is)."""
     if array.dtype == np.uint8:
@@ -136,20 +93,8 @@ def from_float(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     raise ValueError(f"unsupported image dtype {dtype}")
 
 
-def is_grey_ramp(palette: np.ndarray, *, min_fraction: float = 0.9) -> bool:
-    """True when a palette (N, 3) is a grey ramp: entry i is grey of level ~i, overlays allowed.
+def is_grey_ramp(palette: np.ndarray) -> bool:
+    """True when a palette (N, 3) is a grey ramp, overlay colours allowed (see `midnet.io.palette`)."""
+    from midnet.io.palette import is_grey_with_overlays
 
-    Zeiss writes 8-bit SEM images as palette TIFFs whose map is a grey ramp except a few entries
-    recoloured for annotation overlays; the raw index is then the grey level, and applying the
-    palette would paint the overlay colours into the data. ``min_fraction`` of the entries
-    must be grey and on the ramp (within 1 % of full scale).
-    """
-    palette = np.asarray(palette, dtype=np.float64)
-    n = palette.shape[0]
-    if n < 2 or palette.ndim != 2 or palette.shape[1] < 3:
-        return False
-    full = 65535.0 if palette.max() > 255 else 255.0
-    ramp = np.arange(n) * full / (n - 1)
-    grey = (np.ptp(palette[:, :3], axis=1) <= 0.01 * full)
-    on_ramp = np.abs(palette[:, 0] - ramp) <= 0.01 * full
-    return bool(np.mean(grey & on_ramp) >= min_fraction)
+    return is_grey_with_overlays(palette)

@@ -62,13 +62,25 @@ def read_raster(path: Path, fmt: str) -> ImageFile:
             metadata["qtables"] = getattr(im, "quantization", None)
             metadata["subsampling"] = JpegImagePlugin.get_sampling(im)
         metadata["palette"] = palette
+        if palette is not None:
+            from midnet.io.palette import OverlayPalette
+
+            overlay = OverlayPalette.from_palette(palette)
+            positions = np.flatnonzero(overlay.overlay_mask(array))
+            metadata["overlay"] = (overlay, (positions, array.reshape(-1)[positions].copy()))
         if fmt == "png":
             metadata["png_source"] = png_chunks.without_pixels(data)
+            sbit = [payload for kind, payload in png_chunks.iter_chunks(data) if kind == b"sBIT"]
+            if sbit and sbit[0]:
+                metadata["sbit"] = max(sbit[0])  # significant bits: 12 for a 12-bit detector
             metadata["text"] = png_chunks.text_chunks(data)
     return ImageFile(path, np.ascontiguousarray(array), fmt, metadata)
 
 
 def write_raster(path: Path, image: ImageFile, note: str | None) -> None:
+    if image.metadata.get("overlay") is not None:  # palette with overlay colours: keep it valid
+        overlay, pixels = image.metadata["overlay"]
+        image = image.with_pages([overlay.conform(image.array, pixels)])
     writer = {"png": _write_png, "jpeg": _write_jpeg, "bmp": _write_bmp}[image.format]
     writer(path, image, note)
 

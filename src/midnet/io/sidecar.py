@@ -11,7 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
-from midnet.io.images import atomic_write
+from midnet.io.atomic import atomic_write
 
 _SUFFIXES = (".txt", ".TXT", ".Txt")
 

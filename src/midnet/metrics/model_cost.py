@@ -20,6 +20,8 @@ def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
 
 
 def _input_channels(model: nn.Module) -> int:
+    """The first layer's input width: metrics sit below the model registry, so count_macs works
+    on any module; callers that know the registry entry pass ``input_size`` instead."""
     for module in model.modules():
         if isinstance(module, (nn.Conv2d, nn.Linear)):
             return module.in_channels if isinstance(module, nn.Conv2d) else module.in_features

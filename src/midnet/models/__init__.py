@@ -4,6 +4,11 @@
 >>> net = models.create("midnet-paper", in_channels=1)
 >>> net = models.create("midnet-paper", checkpoint="NAFNet-GoPro-width32.pth")  # paper's fine-tuning start
 >>> net = models.load_model("runs/x/best.safetensors")  # architecture read from the file
+>>> net = models.load_model("midnet-sem-default")          # a name with trained weights
+
+Names with weights (``available(trained=True)``) are listed in :mod:`midnet.models.pretrained`;
+``create(name)`` builds any architecture untrained, ``load_model(name)`` refuses one without
+weights (:class:`NoWeightsError`).
 """
 
 from __future__ import annotations
@@ -13,14 +18,24 @@ from typing import Any
 
 from torch import nn
 
+# importing the architecture modules registers their names (zoo before the weights that use them)
+from midnet.models import zoo, zoo_baselines  # noqa: F401
+from midnet.models import pretrained  # noqa: F401
 from midnet.models.checkpoints import LoadReport, infer_nafnet_config, load_weights, read_weights, save_weights
-from midnet.models.registry import available, build, entry, model_config, register
+from midnet.models.pretrained import DEFAULT_MODEL
+from midnet.models.registry import (available, build, entry, in_channels, model_config, register, register_weights,
+                                    size_multiple)
 from midnet.models.tlc import disable_tlc, enable_tlc, tlc_enabled
 
 __all__ = [
-    "create", "available", "model_config", "register", "load_model", "save_model", "enable_tlc",
-    "disable_tlc", "tlc_enabled", "LoadReport", "describe",
+    "create", "available", "model_config", "register", "register_weights", "load_model", "save_model",
+    "enable_tlc", "disable_tlc", "tlc_enabled", "LoadReport", "describe", "in_channels", "size_multiple",
+    "DEFAULT_MODEL", "NoWeightsError",
 ]
+
+
+class NoWeightsError(ValueError):
+    """A model name without trained weights was given where a trained model is needed."""
 
 
 def create(name: str, *, in_channels: int = 1, checkpoint: str | Path | None = None,
@@ -46,11 +61,20 @@ def load_model(name_or_path: str | Path, *, in_channels: int | None = None) -> n
     """
     text = str(name_or_path)
     if text in available():
-        return create(text, in_channels=in_channels or 1)
+        weights = entry(text).weights_path
+        if weights is None:
+            raise NoWeightsError(f"{text}: has no trained weights; pass a checkpoint or train one "
+                                 f"(models with weights: {', '.join(available(trained=True))}; "
+                                 f"models.create({text!r}) builds it untrained)")
+        if not weights.is_file():
+            raise FileNotFoundError(f"{text}: its weights file {weights} is not installed; reinstall midnet "
+                                    f"or pass a checkpoint file")
+        return load_model(weights, in_channels=in_channels)
     path = Path(text)
     if not path.exists():
         raise FileNotFoundError(
-            f"{text}: neither a checkpoint file nor a model name; names: {', '.join(available())}"
+            f"{text}: neither a checkpoint file nor a model name; names with weights: "
+            f"{', '.join(available(trained=True))}"
         )
     state, meta = read_weights(path)
     if "midnet_arch" in meta:

@@ -11,14 +11,15 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 from torch import nn
 
-#: parameters that depend on the image channel count and how to adapt them.
-#: "in": the first conv (out, C, k, k); "out": the last conv (C, in, k, k) and its bias.
-CHANNEL_KEYS: dict[str, str] = {"intro.weight": "in", "ending.weight": "out", "ending.bias": "out"}
+from midnet.version import __version__
+from midnet.io.atomic import atomic_write
+from midnet.models.registry import entry_of
+
 
 
 @dataclass
@@ -46,14 +47,47 @@ def _compress(keys: list[str]) -> str:
     return ", ".join(prefixes[:6]) + (" ..." if len(prefixes) > 6 else "")
 
 
+#: where the training frameworks put the weights inside a checkpoint dict, in priority order.
+#: BasicSR (NAFNet, HINet, Restormer) saves ``params`` (the trained network) and, when it keeps an
+#: exponential moving average, also ``params_ema``, the average it evaluates and releases; so
+#: ``params_ema`` wins over ``params``. Other code bases use ``state_dict``, ``model`` or ``net``.
+WRAPPER_KEYS = ("params_ema", "params", "state_dict", "model", "net")
+
+
+def unwrap_state_dict(obj: Any, *, source: str = "checkpoint") -> dict[str, torch.Tensor]:
+    """The plain state dict inside a checkpoint object (:data:`WRAPPER_KEYS`; ``module.`` stripped)."""
+    if isinstance(obj, Mapping):
+        for key in WRAPPER_KEYS:
+            if key in obj and isinstance(obj[key], Mapping):
+                obj = obj[key]
+                break
+    if not isinstance(obj, Mapping) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise ValueError(f"{source}: no state dict found (expected tensors, optionally under one of "
+                         f"{', '.join(WRAPPER_KEYS)}); pass a weights file")
+    return {(k[len("module."):] if k.startswith("module.") else k): v for k, v in obj.items()}
+
+
+def _torch_load(path: Path) -> Any:
+    """``torch.load`` with ``weights_only=True``: a user's file can hold tensors and plain data,
+    never code to run."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure is the same user error
+        reason = " ".join(str(exc).split())[:200]
+        raise ValueError(f"{path}: not a readable weights file ({reason}); give a .safetensors, a Lightning "
+                         f".ckpt from midnet train, or an official .pth") from None
+
+
 def read_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Return (state_dict, metadata) from a .safetensors, Lightning .ckpt or official .pth file.
 
-    metadata holds ``midnet_arch``/``midnet_config`` when the file says which model it is.
+    The one checkpoint reader: every file a user names goes through here (safetensors, or
+    ``torch.load(weights_only=True)``). metadata holds ``midnet_arch``/``midnet_config`` when the
+    file says which model it is.
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found; give an existing file or a model name (midnet models)")
+        raise FileNotFoundError(f"{path}: checkpoint not found; give an existing file or a model name with weights, e.g. midnet-sem-default")
     if path.suffix == ".safetensors":
         from safetensors import safe_open
 
@@ -66,10 +100,7 @@ def read_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, A
         if "midnet_config" in meta:
             meta["midnet_config"] = json.loads(meta["midnet_config"])
         return state, meta
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({exc})") from exc
+    obj = _torch_load(path)
     meta: dict[str, Any] = {}
     if isinstance(obj, dict) and "state_dict" in obj and "pytorch-lightning_version" in obj:
         hp = obj.get("hyper_parameters", {}) or {}
@@ -78,15 +109,7 @@ def read_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, A
             meta["midnet_arch"], meta["midnet_config"] = arch, cfg
         state = {k[len("model."):]: v for k, v in obj["state_dict"].items() if k.startswith("model.")}
         return state, meta
-    if isinstance(obj, dict):
-        for key in ("params_ema", "params", "state_dict", "model", "net"):
-            if key in obj and isinstance(obj[key], dict):
-                obj = obj[key]
-                break
-    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise ValueError(f"{path}: no state dict found (expected tensors, or a 'params'/'state_dict' entry)")
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in obj.items()}
-    return state, meta
+    return unwrap_state_dict(obj, source=str(path)), meta
 
 
 def _arch_from_hparams(hp: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
@@ -134,6 +157,20 @@ def infer_nafnet_config(state: dict[str, torch.Tensor]) -> tuple[str, dict[str, 
     return "nafnet", cfg
 
 
+def channel_keys(model: nn.Module) -> dict[str, str]:
+    """Parameters that depend on the image channel count: ``{key: "in" | "out"}``, from the
+    registry entry's first conv ((out, C, k, k) weight) and last conv ((C, in, k, k) weight, bias)."""
+    found = entry_of(model)
+    if found is None:
+        return {}
+    keys = {}
+    if found.first_conv:
+        keys[f"{found.first_conv}.weight"] = "in"
+    if found.last_conv:
+        keys.update({f"{found.last_conv}.weight": "out", f"{found.last_conv}.bias": "out"})
+    return keys
+
+
 def adapt_channels(state: dict[str, torch.Tensor], model: nn.Module) -> list[str]:
     """Adapt first/last conv weights to the model's channel count, in place; return the keys.
 
@@ -144,7 +181,7 @@ def adapt_channels(state: dict[str, torch.Tensor], model: nn.Module) -> list[str
     divided by C and replicated (input), or replicated (output). Other counts are refused.
     """
     own = model.state_dict()
-    keys = dict(CHANNEL_KEYS, **getattr(model, "channel_adapt_keys", {}))
+    keys = channel_keys(model)
     adapted = []
     for key, role in keys.items():
         if key not in state or key not in own or state[key].shape == own[key].shape:
@@ -172,8 +209,8 @@ def load_weights(model: nn.Module, path: str | Path, *, strict: bool | None = No
     """Load a checkpoint into ``model``, adapting channel counts.
 
     strict=None (default): every parameter of the checkpoint must fit, and every model
-    parameter must be filled except MIDNet's attention gates (so an official NAFNet file
-    initialises MIDNet's shared part, as in the paper). strict=True: all must match.
+    parameter must be filled except the entry's ``optional_missing`` ones (MIDNet's attention
+    gates, so an official NAFNet file initialises MIDNet's shared part, as in the paper). strict=True: all must match.
     strict=False: load what fits and report the rest.
     """
     state, _ = read_weights(path)
@@ -191,7 +228,9 @@ def load_weights(model: nn.Module, path: str | Path, *, strict: bool | None = No
         state.pop(k)
     result = model.load_state_dict(state, strict=False)
     report.missing, report.unexpected = list(result.missing_keys), list(result.unexpected_keys) + bad_shapes
-    allowed_missing = [k for k in report.missing if k.startswith("gates.")]
+    found = entry_of(model)
+    optional = found.optional_missing if found is not None else ()
+    allowed_missing = [k for k in report.missing if optional and k.startswith(optional)]
     if strict is True and (report.missing or report.unexpected):
         raise ValueError(f"{path}: does not match the model exactly: {report.summary()}")
     if strict is None and (report.unexpected or len(allowed_missing) != len(report.missing)):
@@ -205,9 +244,6 @@ def save_weights(model: nn.Module, path: str | Path, *, name: str | None = None,
                  config: dict[str, Any] | None = None, extra_metadata: dict[str, str] | None = None) -> Path:
     """Write ``model``'s weights as safetensors with the architecture in the metadata, atomically."""
     from safetensors.torch import save_file
-
-    from midnet import __version__
-    from midnet.io.atomic import atomic_write
 
     path = Path(path)
     name = name or getattr(model, "midnet_name", None)

@@ -1,16 +1,29 @@
-"""A small timm-style model registry: names map to a builder and its default configuration.
+"""A small timm-style model registry: names map to a builder, its defaults and, optionally, weights.
 
 Why a registry: the CLI, training configs, checkpoints and benchmarks all refer to models by
 name, and a checkpoint stores the name plus the overrides so it can rebuild its own network.
+
+As timm's ``pretrained_cfg``, an entry also states what code elsewhere would otherwise guess:
+the first and last convolution (``first_conv``/``last_conv``: the layers adapted when weights
+meet another channel count), the parameters a checkpoint may lack (``optional_missing``:
+MIDNet's attention gates, absent from NAFNet weights) and the multiple the input size is
+padded to (``size_multiple``). An entry with ``weights`` is a trained model usable by name in
+`deblur`, `evaluate`, `demo`; one without is an architecture, built untrained by
+``models.create`` and refused where trained weights are needed.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable
 
 from torch import nn
+
+
+#: the package folder of shipped weight files
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
 
 @dataclass(frozen=True)
@@ -20,27 +33,55 @@ class ModelEntry:
     defaults: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     family: str = ""
+    first_conv: str | None = None        # module name of the first conv (input channels), e.g. "intro"
+    last_conv: str | None = None         # module name of the last conv (output channels), e.g. "ending"
+    optional_missing: tuple[str, ...] = ()  # parameter-name prefixes a checkpoint may lack
+    size_multiple: int = 1               # inputs are padded to a multiple of this
+    weights: str | None = None           # trained weights: a file in midnet/weights/ (or a path)
+    arch: str | None = None              # for a weights entry: the architecture entry it builds
+
+    @property
+    def weights_path(self) -> Path | None:
+        if self.weights is None:
+            return None
+        path = Path(self.weights)
+        return path if path.is_absolute() else WEIGHTS_DIR / path
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def register(name: str, builder: Callable[..., nn.Module], *, defaults: dict[str, Any] | None = None,
-             description: str = "", family: str = "") -> None:
-    """Register `builder(in_channels=..., **defaults)` under `name` (names are unique)."""
+             description: str = "", family: str = "", **pretrained_cfg: Any) -> None:
+    """Register `builder(in_channels=..., **defaults)` under `name` (names are unique).
+
+    ``pretrained_cfg``: the :class:`ModelEntry` fields first_conv, last_conv, optional_missing,
+    size_multiple (see the module docstring).
+    """
     if name in _REGISTRY:
         raise ValueError(f"model name {name!r} is already registered")
-    _REGISTRY[name] = ModelEntry(name, builder, dict(defaults or {}), description, family)
+    _REGISTRY[name] = ModelEntry(name, builder, dict(defaults or {}), description, family, **pretrained_cfg)
 
 
-def available() -> list[str]:
-    """All registered model names, sorted."""
-    _ensure_builtin()
-    return sorted(_REGISTRY)
+def register_weights(name: str, arch: str, weights: str, *, description: str = "") -> None:
+    """Register trained ``weights`` (a file in ``midnet/weights/``) for architecture ``arch`` as ``name``.
+
+    One line per shipped model; the entry inherits the architecture's conv names, optional keys
+    and size multiple.
+    """
+    if name in _REGISTRY:
+        raise ValueError(f"model name {name!r} is already registered")
+    base = _REGISTRY[arch]
+    _REGISTRY[name] = replace(base, name=name, description=description or base.description, weights=weights,
+                              arch=arch)
+
+
+def available(*, trained: bool | None = None) -> list[str]:
+    """Registered model names, sorted; ``trained=True``: only those with weights, False: without."""
+    return sorted(n for n, e in _REGISTRY.items() if trained is None or (e.weights is not None) == trained)
 
 
 def entry(name: str) -> ModelEntry:
-    _ensure_builtin()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -58,14 +99,38 @@ def model_config(name: str, **overrides: Any) -> dict[str, Any]:
 
 
 def build(name: str, *, in_channels: int = 1, **overrides: Any) -> nn.Module:
-    cfg = model_config(name, **overrides)
+    """An untrained network of architecture ``name`` (a weights entry builds its architecture)."""
+    arch = entry(name).arch or name
+    cfg = model_config(arch, **overrides)
     cfg.pop("in_channels", None)
-    model = entry(name).builder(in_channels=in_channels, **cfg)
-    model.midnet_name = name
+    model = entry(arch).builder(in_channels=in_channels, **cfg)
+    model.midnet_name = arch
     model.midnet_config = {"in_channels": in_channels, **cfg}
     return model
 
 
-def _ensure_builtin() -> None:
-    # importing the architecture modules registers their names
-    import midnet.models.zoo  # noqa: F401
+def entry_of(model: nn.Module) -> ModelEntry | None:
+    """The registry entry a model was built from (None for foreign modules)."""
+    name = getattr(model, "midnet_name", None)
+    return _REGISTRY.get(name) if isinstance(name, str) else None
+
+
+def in_channels(model: nn.Module) -> int:
+    """Image channels the model takes: its registry config, else its first convolution."""
+    config = getattr(model, "midnet_config", None) or {}
+    if "in_channels" in config:
+        return int(config["in_channels"])
+    found = entry_of(model)
+    modules = dict(model.named_modules())
+    if found is not None and found.first_conv in modules:
+        return int(modules[found.first_conv].in_channels)
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            return int(module.in_channels)
+    raise ValueError("cannot tell the model's number of input channels (no Conv2d found)")
+
+
+def size_multiple(model: nn.Module, default: int = 32) -> int:
+    """The multiple the model pads its input to (registry entry), else ``default``."""
+    found = entry_of(model)
+    return found.size_multiple if found is not None and found.size_multiple > 1 else default

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from midnet.models.registry import in_channels
+
 
 class LocalAvgPool2d(nn.Module):
     """Sliding-window mean with replicate padding back to the input size.
@@ -45,13 +47,6 @@ class LocalAvgPool2d(nn.Module):
         return F.pad(out, pad, mode="replicate")
 
 
-def _input_channels(model: nn.Module) -> int:
-    if hasattr(model, "in_channels"):
-        return int(model.in_channels)
-    first = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
-    return first.in_channels
-
-
 def _replace(module: nn.Module, make) -> int:
     count = 0
     for name, child in module.named_children():
@@ -82,7 +77,7 @@ def enable_tlc(model: nn.Module, train_size: tuple[int, int] | int = 256) -> nn.
     was_training = model.training
     model.eval()
     param = next(model.parameters())
-    model(torch.rand(1, _input_channels(model), *train_size, device=param.device, dtype=param.dtype))
+    model(torch.rand(1, in_channels(model), *train_size, device=param.device, dtype=param.dtype))
     model.train(was_training)
     return model
 

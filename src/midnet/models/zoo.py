@@ -25,10 +25,11 @@ _SIZES = {
 }
 
 for suffix, (kwargs, desc) in _SIZES.items():
-    register(f"nafnet-{suffix}", NAFNet, defaults=dict(kwargs, drop_out_rate=0.0), description=desc, family="nafnet")
+    # four encoder levels: NAFNet pads inputs to 2**4 (its padder_size)
+    register(f"nafnet-{suffix}", NAFNet, defaults=dict(kwargs, drop_out_rate=0.0), description=desc, family="nafnet",
+             first_conv="intro", last_conv="ending", size_multiple=16)
     midnet_name = "midnet-paper" if suffix == "width32" else f"midnet-{suffix}"
     register(midnet_name, MIDNet, defaults=dict(kwargs, drop_out_rate=0.0, gate_channels=1.0),
-             description=desc.replace("NAFNet", "MIDNet = NAFNet + attention gates,"), family="midnet")
+             description=desc.replace("NAFNet", "MIDNet = NAFNet + attention gates,"), family="midnet",
+             first_conv="intro", last_conv="ending", optional_missing=("gates.",), size_multiple=16)
 
-# baseline architectures (HINet, Restormer, DMPHN) register themselves on import
-import midnet.models.zoo_baselines  # noqa: E402,F401

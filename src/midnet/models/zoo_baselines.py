@@ -47,9 +47,9 @@ def load_official_weights(model: nn.Module, path: str | Path) -> nn.Module:
     return model
 
 
-register("hinet", build_hinet, defaults=HINET_GOPRO, family="baseline",
+register("hinet", build_hinet, defaults=HINET_GOPRO, family="baseline", size_multiple=16,
          description="HINet (Chen et al. 2021), GoPro configuration, 88.7 M parameters at 3 channels")
-register("restormer", build_restormer, defaults=RESTORMER_MOTION, family="baseline",
+register("restormer", build_restormer, defaults=RESTORMER_MOTION, family="baseline", size_multiple=8,
          description="Restormer (Zamir et al. 2022), motion-deblurring configuration, 26.1 M parameters at 3 channels")
 register("dmphn-1-2-4", build_dmphn, defaults=DMPHN_124, family="baseline",
          description="DMPHN 1-2-4 (Zhang et al. 2019), 5.4 M parameters at 3 channels")

@@ -1,14 +1,14 @@
-"""Training deblurring networks with Lightning: configs, data module, module, run folder."""
+"""Training deblurring networks with Lightning: typed config, data module, module, run folder."""
 
-from midnet.training.config import DEFAULTS, deep_merge, dump_config, load_config, parse_override
+from midnet.training.config import TrainConfig, dump_config, load_config
 from midnet.training.finetune import freeze_prefixes
 
-__all__ = ["DEFAULTS", "load_config", "deep_merge", "parse_override", "dump_config",
-           "freeze_prefixes", "train"]
+__all__ = ["TrainConfig", "load_config", "dump_config", "freeze_prefixes", "train"]
 
 
 def train(*args, **kwargs):
-    """Lazy wrapper of :func:`midnet.training.run.train` (keeps `import midnet.training` light)."""
+    """:func:`midnet.training.run.train`, imported on first call: Lightning takes seconds to import,
+    and `import midnet.training` (configs, `midnet config`) should not pay for it. No cycle hides here."""
     from midnet.training.run import train as _train
 
     return _train(*args, **kwargs)

@@ -1,193 +1,259 @@
-"""Training configuration: defaults, YAML files, ``--set key=value`` overrides, validation.
+"""Training configuration: a typed pydantic model (:class:`TrainConfig`) with types and ranges.
 
-Why a plain nested dict with a complete default tree: every key a run used ends up in the
-run folder's ``config.yaml`` (the fully resolved config), unknown keys are typos and fail
-loudly, and YAML files only need to state what differs from the defaults.
+Why pydantic: one declaration gives the defaults, the types (YAML's ``1e-3`` string becomes a
+float everywhere, not just for a hand-picked list of keys), the ranges, the rejection of
+unknown keys (``extra="forbid"``: a typo is an error, not a silently ignored setting) and the
+resolved YAML written into every run folder. Compose with :func:`load_config` (name or path,
+then ``--set`` updates, validated again after them); error messages are one line naming the
+key and the fix (:class:`midnet.configs.ConfigError`).
+
+``--resume RUN`` reads the run's saved ``config.yaml``; only :data:`RESUMABLE_KEYS` may change
+then (where and how fast the run goes, never what it computes).
 """
 
 from __future__ import annotations
 
-import copy
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
+from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveFloat,
+                      PositiveInt, field_validator, model_validator)
 
+from midnet import configs
+from midnet.configs import ConfigError
 from midnet.data.defocus import DefocusRanges
 from midnet.data.splits import DEFAULT_GROUP_REGEX
+from midnet.models.registry import available as model_names
+from midnet.models.registry import entry as model_entry
+from midnet.models.registry import model_config as model_options
 
-DEFAULTS: dict[str, Any] = {
-    "name": "run",
-    "model": {
-        "name": "midnet-paper",   # registry name (midnet models)
-        "in_channels": 1,         # 1 = grey (RGB files reduced by BT.601 luma)
-        "options": {},            # constructor overrides, e.g. {width: 16}
-        "checkpoint": None,       # start weights: ours (.safetensors/.ckpt) or official NAFNet .pth
-        "freeze": [],             # parameter-name prefixes to keep fixed (fine-tuning)
-        "tlc": False,             # NAFNet's test-time local converter during validation
-    },
-    "data": {
-        "root": None,             # folder with blur/+sharp/ (or input/+target/, lq/+gt/)
-        "input_dir": None,        # explicit folders instead of root
-        "target_dir": None,
-        "group_regex": DEFAULT_GROUP_REGEX,
-        "val_groups": [],         # source images held out for validation
-        "test_groups": [],        # source images never touched by training or validation
-        "databar_rows": "auto",   # int rows at the bottom, "auto" (detect) or 0
-        "crop_size": 256,
-        "batch_size": 32,         # global batch: split evenly over all processes
-        "num_workers": 0,
-        "cache": True,            # keep decoded pairs in memory
-        "val_max_images": None,   # validate on at most this many images (None: all)
-    },
-    # synthetic defocus of sharp images (midnet.data.defocus), mixed with the real pairs above
-    "synthetic": {
-        "corpus": None,           # folder of sharp SEM images, one sub-folder per source
-        "inventory": None,        # TSV with data-bar rows (default: <corpus>/inventory.tsv)
-        "train_sources": None,    # sources to train on (None: every source not held out)
-        "val_sources": [],        # whole sources held out for validation, never trained on
-        "use_real_targets": True, # also blur the sharp frames of the real training pairs
-        "real_fraction": 0.25,    # share of samples that are real pairs (data.root, train split)
-        "degradation": {},        # overrides of midnet.data.defocus.DefocusRanges
-        "val_sigmas": [1.0, 2.0, 3.0],  # validation: Gaussian PSF widths, px
-        "val_noise": 3.0,         # validation: Gaussian noise sigma, 8-bit grey levels
-        "val_crop": 512,          # validation: centre crop of each held-out image
-    },
-    "loss": {"l1_weight": 1.0, "edge_weight": 0.05, "fft_weight": 0.01, "fft_mode": None},
-    "optim": {
-        "name": "adam",           # adam | adamw
-        "lr": 1.0e-3,
-        "min_lr": 1.0e-7,         # end of the per-iteration cosine annealing
-        "betas": [0.9, 0.999],
-        "weight_decay": 0.0,
-        "grad_clip": None,        # max gradient norm, None = off
-    },
-    "train": {
-        "max_steps": 200_000,
-        "seed": 10,
-        "val_every": 2000,        # validate every N iterations (0: only at the end)
-        "val_at_start": False,    # also validate the initial weights (step 0) as a reference
-        "log_every": 50,
-        "accelerator": "auto",    # cpu | gpu | auto (passed to Lightning)
-        "devices": 1,
-        "num_nodes": 1,
-        "strategy": "auto",       # auto | ddp | ...
-        "precision": "32-true",   # bf16-mixed on recent GPUs
-        "progress_bar": True,
-        "deterministic": False,
-        "max_time_min": None,     # wall-time budget in minutes (cosine over time or steps, whichever ends first)
-        "export": "best",         # best (by val/psnr) | last: which weights become best.safetensors
-        "compile": "auto",        # torch.compile the network: true | false | auto (>= 1000 steps, >= 1 M params)
-        "channels_last": False,   # NHWC memory format; measured slower on CPU, try it on GPUs
-    },
-}
+__all__ = ["TrainConfig", "ModelSection", "DataSection", "SyntheticSection", "LossSection", "OptimSection", "TrainSection",
+           "load_config", "dump_config", "resume_config", "differences", "RESUMABLE_KEYS", "ConfigError"]
+
+#: keys that ``midnet train --resume RUN --set KEY=...`` may change: hardware, speed and logging only
+RESUMABLE_KEYS = ("train.accelerator", "train.devices", "train.num_nodes", "train.strategy",
+                  "train.progress_bar", "train.log_every", "data.num_workers", "data.cache",
+                  "train.compile", "train.channels_last")
 
 
-# mappings whose keys are not fixed here (constructor options, degradation overrides)
-FREE_FORM_KEYS = ("options", "degradation")
+class Section(BaseModel):
+    """Strict base: unknown keys are errors; list items given as numbers become strings."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, coerce_numbers_to_str=True)
 
 
-def deep_merge(base: dict[str, Any], update: dict[str, Any], *, path: str = "") -> dict[str, Any]:
-    """Return `base` updated by `update`; keys not in `base` are an error (typos)."""
-    out = copy.deepcopy(base)
-    for key, value in update.items():
-        where = f"{path}{key}"
-        if key not in out:
-            raise KeyError(f"unknown config key {where!r}; known keys here: {sorted(out)}")
-        if isinstance(out[key], dict) and key not in FREE_FORM_KEYS:
-            if not isinstance(value, dict):
-                raise ValueError(f"config key {where!r} must be a mapping, got {value!r}")
-            out[key] = deep_merge(out[key], value, path=f"{where}.")
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+class ModelSection(Section):
+    name: str = "midnet-paper"                 # registry name (midnet.models.available())
+    in_channels: Literal[1, 3] = 1             # 1 = grey (RGB files reduced by BT.601 luma)
+    options: dict[str, Any] = Field(default_factory=dict)  # constructor overrides, e.g. {width: 16}
+    checkpoint: str | None = None              # start weights: ours or an official NAFNet .pth
+    freeze: list[str] = Field(default_factory=list)  # parameter-name prefixes kept fixed
+    tlc: bool = False                          # NAFNet's test-time local converter in validation
+
+    @field_validator("name")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        names = model_names()
+        if value not in names:
+            raise ValueError(f"unknown model {value!r}; choose one of {', '.join(names)}")
+        return value
+
+    @model_validator(mode="after")
+    def _known_options(self) -> ModelSection:
+        allowed = set(model_options(model_entry(self.name).arch or self.name)) - {"in_channels"}
+        unknown = sorted(set(self.options) - allowed)
+        if unknown:
+            raise ValueError(f"options {unknown} are not options of {self.name}; its options: "
+                             f"{', '.join(sorted(allowed))}")
+        return self
 
 
-def parse_override(text: str) -> dict[str, Any]:
-    """``"optim.lr=1e-4"`` -> ``{"optim": {"lr": 0.0001}}`` (value parsed as YAML)."""
-    if "=" not in text:
-        raise ValueError(f"override {text!r} must look like key.sub=value")
-    key, raw = text.split("=", 1)
-    value = yaml.safe_load(raw) if raw.strip() else None
-    if isinstance(value, str):  # YAML 1.1 reads 1e-4 as a string; accept it as a number
+class DataSection(Section):
+    root: str | None = None                    # folder with blur/+sharp/ (or input/+target/, lq/+gt/)
+    input_dir: str | None = None               # explicit folders instead of root
+    target_dir: str | None = None
+    group_regex: str = DEFAULT_GROUP_REGEX     # file stem -> source image (the split unit)
+    val_groups: list[str] = Field(default_factory=list)   # source images held out for validation
+    test_groups: list[str] = Field(default_factory=list)  # never touched by training or validation
+    databar_rows: NonNegativeInt | Literal["auto"] = "auto"  # rows at the bottom, or detect
+    crop_size: PositiveInt = 256
+    batch_size: PositiveInt = 32               # global batch: split evenly over all processes
+    num_workers: NonNegativeInt = 0
+    cache: bool = True                         # keep decoded pairs in memory
+    val_max_images: PositiveInt | None = None  # validate on at most this many images
+
+    @field_validator("group_regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
         try:
-            value = float(value) if any(c in value for c in ".eE") else value
-        except ValueError:
-            pass
-    node: dict[str, Any] = {}
-    cursor = node
-    parts = key.strip().split(".")
-    for part in parts[:-1]:
-        cursor[part] = {}
-        cursor = cursor[part]
-    cursor[parts[-1]] = value
-    return node
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression ({exc})") from None
+        return value
+
+    def has_source(self) -> bool:
+        return self.root is not None or (self.input_dir is not None and self.target_dir is not None)
 
 
-def _fix_numbers(cfg: dict[str, Any]) -> None:
-    """YAML 1.1 reads ``1e-3`` (no dot) as a string; convert such values for known float keys."""
-    for section, key in (("optim", "lr"), ("optim", "min_lr"), ("optim", "weight_decay"),
-                         ("optim", "grad_clip"), ("loss", "l1_weight"), ("loss", "edge_weight"),
-                         ("loss", "fft_weight")):
-        value = cfg[section][key]
-        if isinstance(value, str):
-            try:
-                cfg[section][key] = float(value)
-            except ValueError:
-                raise ValueError(f"config {section}.{key} must be a number, got {value!r}") from None
+class SyntheticSection(Section):
+    """Synthetic defocus of sharp images (:mod:`midnet.data.defocus`), mixed with the real pairs."""
+
+    corpus: str | None = None                  # folder of sharp SEM images, one sub-folder per source
+    inventory: str | None = None               # TSV with data-bar rows (default: <corpus>/inventory.tsv)
+    train_sources: list[str] | None = None     # sources to train on (None: every source not held out)
+    val_sources: list[str] = Field(default_factory=list)  # whole sources held out for validation
+    use_real_targets: bool = True              # also blur the sharp frames of the real training pairs
+    real_fraction: float = Field(default=0.25, ge=0.0, le=1.0)  # share of samples that are real pairs
+    degradation: dict[str, Any] = Field(default_factory=dict)  # overrides of DefocusRanges
+    val_sigmas: list[PositiveFloat] = Field(default_factory=lambda: [1.0, 2.0, 3.0])  # validation PSF widths, px
+    val_noise: NonNegativeFloat = 3.0          # validation: Gaussian noise sigma, 8-bit grey levels
+    val_crop: PositiveInt | None = 512         # validation: centre crop of each held-out image
+
+    @field_validator("degradation")
+    @classmethod
+    def _ranges(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            DefocusRanges.from_dict(value)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(str(exc).strip("'\"")) from None
+        return value
 
 
-def validate(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Check value ranges that would otherwise fail deep inside a run."""
-    _fix_numbers(cfg)
-    d, t, o = cfg["data"], cfg["train"], cfg["optim"]
-    if o["name"] not in ("adam", "adamw"):
-        raise ValueError(f"optim.name must be 'adam' or 'adamw', got {o['name']!r}")
-    for key in ("crop_size", "batch_size"):
-        if not isinstance(d[key], int) or d[key] < 1:
-            raise ValueError(f"data.{key} must be a positive integer, got {d[key]!r}")
-    if not isinstance(t["max_steps"], int) or t["max_steps"] < 1:
-        raise ValueError(f"train.max_steps must be a positive integer, got {t['max_steps']!r}")
-    if not (o["lr"] > 0 and 0 <= o["min_lr"] <= o["lr"]):
-        raise ValueError(f"need 0 <= optim.min_lr <= optim.lr and lr > 0, got {o['lr']}, {o['min_lr']}")
-    if t["export"] not in ("best", "last"):
-        raise ValueError(f"train.export must be 'best' or 'last', got {t['export']!r}")
-    syn = cfg["synthetic"]
-    if syn["corpus"] is not None:
-        DefocusRanges.from_dict(syn["degradation"])  # unknown keys fail here, before any work
-        if not 0 <= float(syn["real_fraction"]) <= 1:
-            raise ValueError(f"synthetic.real_fraction must be in [0, 1], got {syn['real_fraction']!r}")
-    elif d["root"] is None and (d["input_dir"] is None or d["target_dir"] is None):
-        raise ValueError("no training data: set data.root (a folder with blur/ and sharp/), e.g. "
-                         "--set data.root=/path/to/pairs, or both data.input_dir and data.target_dir")
-    return cfg
+class LossSection(Section):
+    l1_weight: NonNegativeFloat = 1.0
+    edge_weight: NonNegativeFloat = 0.05
+    fft_weight: NonNegativeFloat = 0.01
+    fft_mode: Literal["l1", "weighted_l2"] | None = None  # None: the FFT loss's default
+
+    @model_validator(mode="after")
+    def _some_term(self) -> LossSection:
+        if not (self.l1_weight or self.edge_weight or self.fft_weight):
+            raise ValueError("all loss weights are 0; set l1_weight, edge_weight or fft_weight above 0")
+        return self
 
 
-def compose_config(defaults: dict[str, Any], path: str | Path | None, overrides: list[str] | tuple[str, ...], *,
-                   merge=deep_merge, what: str = "config file",
-                   hint: str = "see configs/ for examples") -> dict[str, Any]:
-    """Defaults <- YAML file <- ``key=value`` overrides (not validated): shared by every config kind."""
-    cfg = copy.deepcopy(defaults)
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: {what} not found; {hint}")
-        with path.open(encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh) or {}
-        if not isinstance(doc, dict):
-            raise ValueError(f"{path}: a {what} must be a YAML mapping")
-        cfg = merge(cfg, doc)
+class OptimSection(Section):
+    name: Literal["adam", "adamw"] = "adam"
+    lr: PositiveFloat = 1.0e-3
+    min_lr: NonNegativeFloat = 1.0e-7          # end of the per-iteration cosine annealing
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: NonNegativeFloat = 0.0
+    grad_clip: PositiveFloat | None = None     # max gradient norm; None = off
+
+    @field_validator("betas")
+    @classmethod
+    def _betas(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not all(0.0 <= b < 1.0 for b in value):
+            raise ValueError(f"both betas must lie in [0, 1), got {list(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _schedule(self) -> OptimSection:
+        if self.min_lr > self.lr:
+            raise ValueError(f"min_lr ({self.min_lr}) must not exceed lr ({self.lr})")
+        return self
+
+
+class TrainSection(Section):
+    max_steps: PositiveInt = 200_000
+    seed: int = 10
+    val_every: NonNegativeInt = 2000           # validate every N iterations (0: only at the end)
+    val_at_start: bool = False                 # also validate the initial weights (step 0)
+    log_every: PositiveInt = 50
+    accelerator: str = "auto"                  # cpu | gpu | auto (Lightning)
+    devices: int | str | list[int] = 1
+    num_nodes: PositiveInt = 1
+    strategy: str = "auto"                     # auto | ddp | ...
+    precision: str = "32-true"                 # bf16-mixed on recent GPUs
+    progress_bar: bool = True
+    deterministic: bool = False
+    max_time_min: PositiveFloat | None = None  # wall-time budget; cosine over time or steps, whichever ends first
+    export: Literal["best", "last"] = "best"  # which weights become best.safetensors (best: by val/psnr)
+    # torch.compile the network for training steps: true | false | auto (long runs of networks
+    # big enough to gain; midnet.training.module.compile_enabled)
+    compile: bool | Literal["auto"] = "auto"
+    channels_last: bool = False                # NHWC memory format; measured slower on CPU, try it on GPUs
+
+    @field_validator("compile", mode="before")
+    @classmethod
+    def _compile_choice(cls, value: Any) -> bool | str:
+        # strict: "yes"/1 would pass as booleans otherwise, and "auto" must stay a word
+        if isinstance(value, bool) or value == "auto":
+            return value
+        raise ValueError("must be true, false or auto")
+
+
+class TrainConfig(Section):
+    """A whole `midnet train` configuration; every field has the default shown in the class."""
+
+    name: str = "run"
+    model: ModelSection = Field(default_factory=ModelSection)
+    data: DataSection = Field(default_factory=DataSection)
+    synthetic: SyntheticSection = Field(default_factory=SyntheticSection)
+    loss: LossSection = Field(default_factory=LossSection)
+    optim: OptimSection = Field(default_factory=OptimSection)
+    train: TrainSection = Field(default_factory=TrainSection)
+
+    def require_data(self) -> TrainConfig:
+        """Raise unless the config says where the training data are (checked before training)."""
+        if not self.data.has_source() and self.synthetic.corpus is None:
+            raise ConfigError("data.root: no training data; pass --set data.root=/path/to/pairs (a folder with "
+                              "blur/ and sharp/), set both data.input_dir and data.target_dir, or a sharp "
+                              "corpus for synthetic defocus with --set synthetic.corpus=DIR")
+        if self.synthetic.corpus is not None and self.model.in_channels != 1:
+            raise ConfigError("model.in_channels: synthetic defocus training makes grey (1-channel) samples; "
+                              "set model.in_channels=1")
+        return self
+
+    def updated(self, *sets: str) -> TrainConfig:
+        """A copy with dotted ``key=value`` updates applied and validated again."""
+        return configs.compose(TrainConfig, None, list(sets), base=self.model_dump(mode="json"))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain YAML/JSON-safe dict (what checkpoints store as hyper-parameters)."""
+        return self.model_dump(mode="json")
+
+
+def load_config(ref: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
+                *, require_data: bool = True) -> TrainConfig:
+    """Defaults <- config ``ref`` (shipped name or path) <- ``overrides``, validated."""
+    cfg = configs.compose(TrainConfig, ref, overrides)
+    return cfg.require_data() if require_data else cfg
+
+
+def dump_config(cfg: TrainConfig) -> str:
+    return configs.dump(cfg)
+
+
+def saved_config_path(run: str | Path) -> Path:
+    return Path(run) / "config.yaml"
+
+
+def resume_config(run: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    """The saved, resolved config of run folder ``run``, with only :data:`RESUMABLE_KEYS` changed."""
+    path = saved_config_path(run)
+    if not path.is_file():
+        raise ConfigError(f"{path}: not found; --resume takes the folder of an earlier `midnet train` run")
     for text in overrides:
-        cfg = merge(cfg, parse_override(text))
-    return cfg
+        key = text.partition("=")[0].strip()
+        if key not in RESUMABLE_KEYS:
+            raise ConfigError(f"--set {key}: cannot change on --resume (it would silently change the run); "
+                              f"only {', '.join(RESUMABLE_KEYS)} may change. To train differently, start a new "
+                              f"run from its weights: --set model.checkpoint={Path(run) / 'checkpoints' / 'last.ckpt'}")
+    return configs.compose(TrainConfig, path, overrides).require_data()
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),
-                *, check: bool = True) -> dict[str, Any]:
-    """Defaults <- YAML file <- overrides, validated."""
-    cfg = compose_config(DEFAULTS, path, overrides)
-    return validate(cfg) if check else cfg
+def differences(a: TrainConfig, b: TrainConfig) -> list[str]:
+    """Dotted keys whose values differ between two configs (name excluded)."""
+    out: list[str] = []
 
+    def walk(x: Any, y: Any, prefix: str) -> None:
+        if isinstance(x, dict) and isinstance(y, dict):
+            for key in sorted(set(x) | set(y)):
+                walk(x.get(key), y.get(key), f"{prefix}{key}.")
+        elif x != y:
+            out.append(prefix.rstrip("."))
 
-def dump_config(cfg: dict[str, Any]) -> str:
-    return yaml.safe_dump(cfg, sort_keys=False)
+    walk(a.as_dict(), b.as_dict(), "")
+    return [k for k in out if k != "name"]

@@ -1,7 +1,10 @@
 """The Lightning module: one deblurring network, the multi-term loss, the paper's optimiser.
 
-Adam(0.9, 0.999) with per-iteration cosine annealing from 1e-3 to 1e-7 (paper, section 4.1);
-validation runs on whole images with data-bar rows masked out of loss and metrics.
+Adam(0.9, 0.999) with per-iteration cosine annealing from 1e-3 to 1e-7 (paper, section 4.1),
+or over a wall-time budget (``train.max_time_min``).
+Validation scores each validation pair exactly as `midnet evaluate` does
+(:mod:`midnet.evaluation.scoring`: restored through a `Deblurrer`, the file's dtype, the data
+bar left out), so the best checkpoint is picked by the number a user will later measure.
 """
 
 from __future__ import annotations
@@ -15,24 +18,21 @@ import numpy as np
 import torch
 
 from midnet import models
+from midnet.data import to_model_channels
+from midnet.evaluation import EvalPair, restore, score_pair
+from midnet.inference.deblurrer import Deblurrer
+from midnet.losses import MultiLoss
+from midnet.training.config import TrainConfig, TrainSection
 from midnet.training.finetune import freeze_prefixes
 
 
-def _loss_from_config(cfg: dict[str, Any]) -> torch.nn.Module:
-    from midnet.losses import MultiLoss
-
-    kwargs = {k: v for k, v in cfg.items() if v is not None}
+def _loss_from_config(cfg: TrainConfig) -> MultiLoss:
+    kwargs = {k: v for k, v in cfg.loss.model_dump().items() if v is not None}
     return MultiLoss(**kwargs)
 
 
-def _to_hwc(x: torch.Tensor) -> np.ndarray:
-    """(1, C, H, W) tensor -> (H, W) or (H, W, C) float32 array for the metrics."""
-    a = x[0].detach().float().cpu().numpy()
-    return a[0] if a.shape[0] == 1 else np.moveaxis(a, 0, -1)
-
-
 #: ``train.compile: auto`` compiles runs of at least this many steps of networks with at least
-#: COMPILE_MIN_PARAMS parameters. Measured with benchmarks/train_throughput.py
+#: COMPILE_MIN_PARAMS parameters. Measured with benchmarks/train_variants.py
 #: (docs/results/speed-cpu.md), batch 8 of 128-px crops on 2 CPU cores: midnet-small (1.5 M
 #: parameters) steps 2.2x faster compiled, and compiling (one to three minutes) pays back within
 #: a hundred steps; midnet-tiny (0.3 M) was not faster compiled (0.82x, within the noise of
@@ -42,38 +42,36 @@ COMPILE_MIN_STEPS = 1000
 COMPILE_MIN_PARAMS = 1_000_000
 
 
-def compile_enabled(train_cfg: dict[str, Any], params: int | None = None) -> bool:
-    """Resolve ``train.compile`` (true, false or "auto") for a run's train section."""
-    value = train_cfg.get("compile", False)
-    if value == "auto":
+def compile_enabled(train: TrainSection, params: int | None = None) -> bool:
+    """Resolve ``train.compile`` (true, false or "auto", validated by the config) for a run."""
+    if train.compile == "auto":
         big = params is None or params >= COMPILE_MIN_PARAMS
-        return big and int(train_cfg.get("max_steps", 0)) >= COMPILE_MIN_STEPS
-    if not isinstance(value, bool):
-        raise ValueError(f"train.compile must be true, false or auto, got {value!r}")
-    return value
+        return big and train.max_steps >= COMPILE_MIN_STEPS
+    return bool(train.compile)
 
 
 class DeblurModule(L.LightningModule):
     """Wraps `midnet.models` networks; the attribute is `model` so checkpoints read as ``model.*``."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: TrainConfig | dict[str, Any]) -> None:
         super().__init__()
-        m = config["model"]
-        self.model = models.create(m["name"], in_channels=int(m["in_channels"]),
-                                   checkpoint=m["checkpoint"], **(m["options"] or {}))
-        self.frozen = freeze_prefixes(self.model, m["freeze"] or [])
+        if not isinstance(config, TrainConfig):  # Lightning hands back the saved dict
+            config = TrainConfig.model_validate(config)
+        m = config.model
+        self.model = models.create(m.name, in_channels=m.in_channels, checkpoint=m.checkpoint, **m.options)
+        self.frozen = freeze_prefixes(self.model, m.freeze)
         # model_name/model_config let `midnet.models.load_model` rebuild the net from a .ckpt
-        self.save_hyperparameters({"config": config, "model_name": m["name"],
+        self.save_hyperparameters({"config": config.as_dict(), "model_name": self.model.midnet_name,
                                    "model_config": dict(self.model.midnet_config)})
         self.config = config
-        self.loss_fn = _loss_from_config(config["loss"])
-        t = config.get("train", {})
-        self.channels_last = bool(t.get("channels_last", False))
+        self.loss_fn = _loss_from_config(config)
+        self._val_deblurrer: Deblurrer | None = None
+        self.channels_last = config.train.channels_last
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
         # kept out of the module tree (plain __dict__ entry) so checkpoints stay ``model.*``
         self.__dict__["_train_forward"] = self._compiled_forward() if compile_enabled(
-            t, sum(p.numel() for p in self.model.parameters())) else None
+            config.train, sum(p.numel() for p in self.model.parameters())) else None
 
     def _compiled_forward(self):
         """``torch.compile`` of the network for training crops (fixed size: one graph).
@@ -115,15 +113,14 @@ class DeblurModule(L.LightningModule):
         return total
 
     def configure_optimizers(self) -> dict[str, Any]:
-        o, t = self.config["optim"], self.config["train"]
+        o, t = self.config.optim, self.config.train
         params = [p for p in self.model.parameters() if p.requires_grad]
-        cls = torch.optim.AdamW if o["name"] == "adamw" else torch.optim.Adam
-        opt = cls(params, lr=float(o["lr"]), betas=tuple(o["betas"]), weight_decay=float(o["weight_decay"]))
-        if t["max_time_min"]:
-            sched = self._time_aware_cosine(opt, float(o["lr"]), float(o["min_lr"]))
+        cls = torch.optim.AdamW if o.name == "adamw" else torch.optim.Adam
+        opt = cls(params, lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay)
+        if t.max_time_min:
+            sched = self._time_aware_cosine(opt, o.lr, o.min_lr)
         else:
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=int(t["max_steps"]),
-                                                               eta_min=float(o["min_lr"]))
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=t.max_steps, eta_min=o.min_lr)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step", "frequency": 1}}
 
     def _time_aware_cosine(self, opt: torch.optim.Optimizer, lr: float, min_lr: float
@@ -134,8 +131,8 @@ class DeblurModule(L.LightningModule):
         by a time limit would stop at a high learning rate. Progress is the larger of the step
         fraction and the time fraction, so the schedule always reaches min_lr as the run ends
         (Lightning's ``max_time`` stops it). Not bit-reproducible across resumes, by nature."""
-        t = self.config["train"]
-        budget_s, max_steps = 60.0 * float(t["max_time_min"]), int(t["max_steps"])
+        t = self.config.train
+        budget_s, max_steps = 60.0 * float(t.max_time_min), t.max_steps
         start = time.monotonic()
 
         def factor(step: int) -> float:
@@ -146,31 +143,38 @@ class DeblurModule(L.LightningModule):
 
     # ---- validation -----------------------------------------------------------------------
     def on_validation_epoch_start(self) -> None:
-        if self.config["model"]["tlc"]:
-            c = int(self.config["data"]["crop_size"])
-            models.enable_tlc(self.model, train_size=(c, c))
+        crop = self.config.data.crop_size
+        # eager: the weights change every validation, so a compiled copy (cached by its weights)
+        # would be compiled anew each time; the Deblurrer restores with a copy of the weights
+        self._val_deblurrer = Deblurrer(self.model, device=self.device, tlc=crop if self.config.model.tlc else False,
+                                        backend="eager")
 
     def on_validation_epoch_end(self) -> None:
-        if self.config["model"]["tlc"]:
-            models.disable_tlc(self.model)
+        self._val_deblurrer = None
+        if self.config.model.tlc and models.tlc_enabled(self.model):
+            models.disable_tlc(self.model)  # a safety net: the Deblurrer converts its own copy
 
-    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        from midnet.metrics import psnr, ssim
-
-        x, y, mask = batch["input"], batch["target"], batch["mask"]
-        pred = self.model(x)
-        total, _ = self.loss_fn(pred, y, mask)
-        keep = mask[0, 0].detach().cpu().numpy() > 0.5
-        p, t, i = _to_hwc(pred.clamp(0, 1)), _to_hwc(y), _to_hwc(x)
-        values = {
-            "val/loss": float(total),
-            "val/psnr": psnr(p, t, data_range=1.0, mask=keep),
-            "val/ssim": ssim(p, t, data_range=1.0, mask=keep),
-            "val/psnr_input": psnr(i, t, data_range=1.0, mask=keep),
-            "val/ssim_input": ssim(i, t, data_range=1.0, mask=keep),
-        }
-        group = batch.get("group")
+    def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
+        group, pair = self.trainer.datamodule.val_pairs[int(batch[0])]
+        assert self._val_deblurrer is not None
+        restored = restore(self._val_deblurrer, pair)
+        r, i = score_pair(restored, pair), self._input_score(pair)
+        channels = self.config.model.in_channels
+        pred = torch.from_numpy(to_model_channels(restored, channels))[None]
+        target = torch.from_numpy(to_model_channels(pair.sharp, channels))[None]
+        mask = torch.from_numpy(pair.keep.astype(np.float32))[None, None]
+        total, _ = self.loss_fn(pred, target, mask)
+        values = {"val/loss": float(total), "val/psnr": r.psnr, "val/ssim": r.ssim,
+                  "val/psnr_input": i.psnr, "val/ssim_input": i.ssim}
         for key, value in values.items():
             self.log(key, value, prog_bar=key in ("val/psnr",), batch_size=1, sync_dist=True)
-            if group:  # also per validation group (real pairs, synthetic defocus of held-out sources)
-                self.log(f"{key}_{group[0]}", value, batch_size=1, sync_dist=True)
+            # also per validation group (real pairs, synthetic defocus of held-out sources)
+            self.log(f"{key}_{group}", value, batch_size=1, sync_dist=True)
+
+    @staticmethod
+    def _input_score(pair: EvalPair):
+        cached = getattr(pair, "_input_score", None)
+        if cached is None:
+            cached = score_pair(pair.blurry, pair)
+            pair._input_score = cached  # type: ignore[attr-defined]
+        return cached

@@ -12,18 +12,19 @@ Run folder layout::
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+from midnet import configs, models
 from midnet.data.splits import write_split_json
 from midnet.io.atomic import atomic_write_text
-from midnet.training.config import dump_config
+from midnet.training.config import RESUMABLE_KEYS, TrainConfig, differences, dump_config, saved_config_path
 from midnet.training.datamodule import PairedDataModule, resolve_split
 from midnet.training.module import DeblurModule
 
@@ -61,40 +62,49 @@ def prepare_run_folder(out: Path, *, resume: bool) -> Path | None:
     return None
 
 
-def check_resume_compatible(ckpt: Path, config: dict[str, Any]) -> None:
-    """The cosine schedule's length is part of the saved state: a resumed run keeps max_steps."""
-    import torch
+def check_resume_compatible(out: Path, config: TrainConfig) -> None:
+    """A resumed run computes what it started to compute: only :data:`RESUMABLE_KEYS` may differ
+    from the run's saved ``config.yaml`` (the cosine schedule's length, the data, the loss... are
+    part of the saved state)."""
+    path = saved_config_path(out)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the run folder has no saved config; it cannot be resumed")
+    saved = configs.compose(TrainConfig, path)
+    changed = [k for k in differences(saved, config) if k not in RESUMABLE_KEYS]
+    if changed:
+        raise ValueError(f"{out}: resuming with changed {', '.join(changed)}; a resumed run keeps its saved "
+                         f"config (only {', '.join(RESUMABLE_KEYS)} may change). To train differently, start "
+                         f"a new run with --set model.checkpoint={out / 'checkpoints' / 'last.ckpt'}")
 
-    saved = torch.load(ckpt, map_location="cpu", weights_only=False).get("hyper_parameters", {})
-    old = (saved.get("config") or {}).get("train", {}).get("max_steps")
-    new = int(config["train"]["max_steps"])
-    if old is not None and int(old) != new:
-        raise ValueError(f"{ckpt}: this run was started with max_steps={old}, not {new}; resume with "
-                         f"--max-steps {old}, or start a new run from it with "
-                         f"--set model.checkpoint={ckpt} to train longer")
 
-
-def train(config: dict[str, Any], out: str | Path, *, resume: bool = False,
+def train(config: TrainConfig, out: str | Path, *, resume: bool = False,
           callbacks: list[Callback] | None = None) -> RunResult:
-    """Train with `config` into run folder `out`; see module docstring for what it writes."""
+    """Train with `config` into run folder `out`; see module docstring for what it writes.
+
+    ``resume=True`` continues ``out`` from its last checkpoint; ``config`` must then be the run's
+    saved config, changed at most in :data:`RESUMABLE_KEYS` (see :func:`resume_config`).
+    """
     out = Path(out)
+    config = config.require_data()
     ckpt_path = prepare_run_folder(out, resume=resume)
-    if ckpt_path is not None:
-        check_resume_compatible(ckpt_path, config)
+    if resume:
+        check_resume_compatible(out, config)
     # every pair is checked here, before a model or a trainer exists
-    split = resolve_split(config["data"])
-    t = config["train"]
-    L.seed_everything(int(t["seed"]), workers=True, verbose=False)
+    split = resolve_split(config.data)
+    t = config.train
+    L.seed_everything(t.seed, workers=True, verbose=False)
     if _is_rank_zero():
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "config.yaml", dump_config(config))
-        write_split_json(split, out / "split.json", config["data"]["group_regex"])
+        write_split_json(split, out / "split.json", config.data.group_regex)
 
     module = DeblurModule(config)
     data = PairedDataModule(config, split)
+    if _is_rank_zero() and data.synthetic:  # which sharp sources trained and which validated
+        atomic_write_text(out / "corpus_split.json", json.dumps(data.corpus_split(), indent=1))
     has_val = data.has_validation()
     ckdir = out / "checkpoints"
-    every = min(int(t["val_every"]) or int(t["max_steps"]), int(t["max_steps"]))
+    every = min(t.val_every or t.max_steps, t.max_steps)
     last_cb = ModelCheckpoint(dirpath=ckdir, filename="last", monitor=None, save_top_k=1,
                               every_n_train_steps=every, save_on_train_epoch_end=True,
                               enable_version_counter=False)
@@ -107,31 +117,29 @@ def train(config: dict[str, Any], out: str | Path, *, resume: bool = False,
     cbs.extend(callbacks or [])
     loggers = [CSVLogger(out / "logs", name="csv"), TensorBoardLogger(out / "logs", name="tensorboard")]
     trainer = L.Trainer(
-        accelerator=t["accelerator"], devices=t["devices"], num_nodes=int(t["num_nodes"]),
-        strategy=t["strategy"], precision=t["precision"], max_steps=int(t["max_steps"]), max_epochs=-1,
-        max_time={"minutes": float(t["max_time_min"])} if t["max_time_min"] else None,
+        accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes,
+        strategy=t.strategy, precision=t.precision, max_steps=t.max_steps, max_epochs=-1,
+        max_time={"minutes": t.max_time_min} if t.max_time_min else None,
         val_check_interval=every if has_val else None, check_val_every_n_epoch=None if has_val else 1,
         limit_val_batches=1.0 if has_val else 0, num_sanity_val_steps=0,
-        log_every_n_steps=int(t["log_every"]), callbacks=cbs, logger=loggers,
-        gradient_clip_val=config["optim"]["grad_clip"], gradient_clip_algorithm="norm",
-        enable_progress_bar=bool(t["progress_bar"]), deterministic=bool(t["deterministic"]),
+        log_every_n_steps=t.log_every, callbacks=cbs, logger=loggers,
+        gradient_clip_val=config.optim.grad_clip, gradient_clip_algorithm="norm",
+        enable_progress_bar=t.progress_bar, deterministic=t.deterministic,
         use_distributed_sampler=False, default_root_dir=out, enable_model_summary=False,
     )
-    if has_val and t["val_at_start"] and ckpt_path is None:
+    if has_val and t.val_at_start and ckpt_path is None:
         trainer.validate(module, datamodule=data, verbose=False)
     trainer.fit(module, datamodule=data, ckpt_path=str(ckpt_path) if ckpt_path else None)
 
     last = ckdir / "last.ckpt"
     best = Path(best_cb.best_model_path) if best_cb and best_cb.best_model_path else None
     exported = None
-    source = best if t["export"] == "best" and best and best.is_file() else last
+    source = best if t.export == "best" and best and best.is_file() else last
     if source == last:  # the weights as training ended (a time budget may stop between checkpoints)
         trainer.save_checkpoint(last)  # on every process: it synchronises them
     if trainer.is_global_zero:
-        from midnet import models
-
         net = models.load_model(source)
-        exported = models.save_model(net, out / "best.safetensors", name=config["model"]["name"],
+        exported = models.save_model(net, out / "best.safetensors", name=net.midnet_name,
                                      extra_metadata={"midnet_source_checkpoint": source.name})
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
     return RunResult(out, last if last.is_file() else None, best, exported, metrics)

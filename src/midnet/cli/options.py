@@ -1,0 +1,83 @@
+"""Options shared by the subcommands, so the same thing has the same name, type and help everywhere.
+
+`--out`, `--model`, `--device`, `--tile`, `--tlc`, `--databar` are declared once here. Errors
+share one style (click's ``Error: <file or key>: <what is wrong>; <the fix>``): problems with
+what the user typed (a bad option, config key or model name) are usage errors and exit 2
+(:func:`usage_error`); problems found while working (an unreadable file) exit 1 (:func:`failure`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+F = Callable[..., Any]
+
+DEVICES = ("auto", "cpu", "cuda")
+#: the Deblurrer's tile size in every command, so that all of them restore an image identically;
+#: None: whole images when they fit the device's free memory, else tiles as large as fit
+#: (`midnet.inference.budget`)
+DEFAULT_TILE: int | None = None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).strip("'\"").split())
+
+
+def usage_error(exc: BaseException | str) -> click.UsageError:
+    """Exit 2: what the user typed cannot work (bad value, unknown key or model name)."""
+    return click.UsageError(exc if isinstance(exc, str) else _one_line(exc))
+
+
+def failure(exc: BaseException | str) -> click.ClickException:
+    """Exit 1: the work itself failed (unreadable file, existing output, ...)."""
+    return click.ClickException(exc if isinstance(exc, str) else _one_line(exc))
+
+
+def out_option(*, required: bool = True, default: str | None = None, help: str) -> Callable[[F], F]:
+    return click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=required,
+                        default=default, show_default=default is not None, help=help)
+
+
+def model_option(*, required: bool = False, help: str | None = None) -> Callable[[F], F]:
+    return click.option("--model", "model", default=None, required=required, metavar="NAME_OR_FILE",
+                        help=help or "A model name with trained weights (e.g. midnet-sem-default) or a checkpoint "
+                                     "(.safetensors, .ckpt, NAFNet .pth); default: the bundled model.")
+
+
+def device_option(default: str = "auto") -> Callable[[F], F]:
+    return click.option("--device", type=click.Choice(DEVICES), default=default, show_default=True,
+                        help="Where the model runs; auto picks CUDA when available.")
+
+
+def tile_option(default: int | None = DEFAULT_TILE) -> Callable[[F], F]:
+    return click.option("--tile", type=click.IntRange(min=0), default=default, show_default=default is not None,
+                        help="Tile size in pixels (bounds memory); 0 restores whole images at once "
+                             "[default: whole images when they fit the free memory, else tiles as large as fit].")
+
+
+def tlc_option() -> Callable[[F], F]:
+    return click.option("--tlc", type=click.IntRange(min=0), default=0, show_default=True,
+                        help="NAFNet's test-time local converter at this training crop size (0: off).")
+
+
+def parse_databar(_ctx: click.Context | None, _param: click.Parameter | None, value: str) -> str | int:
+    """``auto`` (metadata, else detected), ``none``/``0`` or a row count."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return "auto"
+    if text == "none":
+        return 0
+    if text.isdigit():
+        return int(text)
+    raise click.BadParameter(f"{value!r}: use auto, none or a number of rows (e.g. 64)")
+
+
+def databar_option(help: str) -> Callable[[F], F]:
+    return click.option("--databar", default="auto", show_default=True, callback=parse_databar, help=help)
+
+
+def tlc_value(tlc: int) -> int | bool:
+    return int(tlc) if tlc else False

@@ -1,0 +1,141 @@
+"""Training samples from pairs: in-memory pairs, random training crops keyed by step, whole images.
+
+Why sampling is keyed by (seed, sample index) instead of a global RNG: resuming a run at
+step s must draw exactly the crops an uninterrupted run would have drawn, on any number of
+processes and data-loader workers. Sample k of the run is a pure function of (seed, k).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from midnet.data.channels import to_model_channels
+from midnet.data.databar import resolve_databar_rows, valid_mask
+from midnet.data.pairs import ImagePair
+from midnet.io import read_image
+
+
+class PairStore:
+    """Loads pairs as float32 (C, H, W) arrays plus a validity mask, optionally cached in memory."""
+
+    def __init__(self, pairs: Sequence[ImagePair], *, channels: int = 1,
+                 databar_rows: int | str | None = "auto", cache: bool = True) -> None:
+        self.pairs = list(pairs)
+        self.channels = channels
+        self.databar_rows = databar_rows
+        self.cache = cache
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def load(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(input, target, mask) of pair `index`; mask is (1, H, W) with 0 on data-bar rows."""
+        if index in self._cache:
+            return self._cache[index]
+        pair = self.pairs[index]
+        x = to_model_channels(read_image(pair.input_path).array, self.channels)
+        y = to_model_channels(read_image(pair.target_path).array, self.channels)
+        if x.shape != y.shape:
+            raise ValueError(f"{pair.input_path} and {pair.target_path} differ in size; "
+                             f"re-run the pair check")
+        rows = resolve_databar_rows(self.databar_rows, x, y)
+        item = (x, y, valid_mask(x.shape[1], x.shape[2], rows))
+        if self.cache:
+            self._cache[index] = item
+        return item
+
+    def preload(self) -> None:
+        """Fill the cache now so that the first training steps are not slowed by decoding."""
+        for i in range(len(self)):
+            self.load(i)
+
+    def min_size(self) -> tuple[int, int]:
+        sizes = [self.load(i)[0].shape[1:] for i in range(len(self))]
+        return min(s[0] for s in sizes), min(s[1] for s in sizes)
+
+
+def dihedral(x: np.ndarray, t: int) -> np.ndarray:
+    """One of the 8 flips/rotations of the square (t in 0..7) on the last two axes."""
+    if t >= 4:
+        x = x[..., ::-1]
+    return np.rot90(x, k=t % 4, axes=(-2, -1))
+
+
+class RandomCropDataset(Dataset):
+    """Index k -> a random crop (pair, position, dihedral transform) drawn from rng(seed, k).
+
+    The "length" is nominal: any non-negative index is valid, and the sampler decides which
+    indices a run consumes.
+    """
+
+    def __init__(self, store: PairStore, *, crop_size: int = 256, seed: int = 0,
+                 augment: bool = True) -> None:
+        self.store, self.crop_size, self.seed, self.augment = store, int(crop_size), int(seed), augment
+        if len(store) == 0:
+            raise ValueError("no training pairs")
+
+    def __len__(self) -> int:
+        return 2**62
+
+    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, int(k)])
+        i = int(rng.integers(len(self.store)))
+        x, y, m = self.store.load(i)
+        h, w = x.shape[1:]
+        c = self.crop_size
+        if h < c or w < c:
+            raise ValueError(f"{self.store.pairs[i].input_path}: image {w}x{h} is smaller than the "
+                             f"crop size {c}; lower data.crop_size")
+        top, left = int(rng.integers(h - c + 1)), int(rng.integers(w - c + 1))
+        t = int(rng.integers(8)) if self.augment else 0
+        out = {}
+        for key, a in (("input", x), ("target", y), ("mask", m)):
+            patch = dihedral(a[:, top:top + c, left:left + c], t)
+            out[key] = torch.from_numpy(np.ascontiguousarray(patch))
+        return out
+
+
+class WholeImageDataset(Dataset):
+    """Whole images for validation/evaluation (batch size 1: sizes may differ)."""
+
+    def __init__(self, store: PairStore) -> None:
+        self.store = store
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor | str]:
+        x, y, m = self.store.load(i)
+        return {"input": torch.from_numpy(x), "target": torch.from_numpy(y),
+                "mask": torch.from_numpy(m), "name": self.store.pairs[i].name}
+
+
+class StepBatchSampler(Sampler[list[int]]):
+    """Batches of sample indices for steps [start_step, max_steps) on one process.
+
+    Step s of the whole run uses samples s*G .. s*G+G-1 (G = global batch); process `rank`
+    takes its contiguous slice of `per_device` of them. Starting at the restored step makes
+    a resumed run draw the same crops as an uninterrupted one.
+    """
+
+    def __init__(self, *, start_step: int, max_steps: int, global_batch: int, rank: int = 0,
+                 world_size: int = 1) -> None:
+        if global_batch % world_size:
+            raise ValueError(f"batch size {global_batch} is not divisible by the {world_size} "
+                             f"processes; choose a multiple of {world_size}")
+        self.start_step, self.max_steps = int(start_step), int(max_steps)
+        self.global_batch, self.rank = int(global_batch), int(rank)
+        self.per_device = self.global_batch // world_size
+
+    def __len__(self) -> int:
+        return max(0, self.max_steps - self.start_step)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for step in range(self.start_step, self.max_steps):
+            first = step * self.global_batch + self.rank * self.per_device
+            yield list(range(first, first + self.per_device))

@@ -1,0 +1,100 @@
+"""Reading and writing whole image files: the format dispatch over :mod:`~midnet.io.tiff`,
+:mod:`~midnet.io.raster` and the vendor :mod:`~midnet.io.sidecar` files.
+
+Why a module of its own: the format modules build :class:`~midnet.io.images.ImageFile` objects,
+so the dispatch that calls them cannot live beside that class without an import cycle.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from midnet.io import raster, sidecar, tiff
+from midnet.io.atomic import atomic_write
+from midnet.io.images import ImageFile, image_format
+
+__all__ = ["read_image", "sniff_format", "write_image"]
+
+log = logging.getLogger(__name__)
+
+
+#: leading bytes of each format, for reading files by their content
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"II+\x00", "tiff"), (b"MM\x00+", "tiff"),
+    (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpeg"), (b"BM", "bmp"),
+)
+
+
+def sniff_format(path: Path) -> str | None:
+    """The format the file's first bytes announce (None: none midnet reads)."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic):
+            return fmt
+    return None
+
+
+def read_image(path: str | Path) -> ImageFile:
+    """Read ``path`` (TIFF, PNG, JPEG, BMP) with its metadata; one-line ValueError if unreadable.
+
+    The format is taken from the file's content, so a BMP saved as ``.png`` is read as the BMP
+    it is (and written back as one, under its name); the suffix only selects which files are
+    images. Errors always name the file, never a decoder's internal buffer.
+    """
+    path = Path(path)
+    fmt = image_format(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError(f"{path}: empty file (0 bytes); the transfer or save was interrupted, copy it again")
+    content = sniff_format(path)
+    if content is None:
+        raise ValueError(f"{path}: cannot read image (its content is not TIFF, PNG, JPEG or BMP); "
+                         f"check the file is a valid {fmt.upper()}")
+    if content != fmt:
+        log.info("%s: content is %s, not %s as the name says; reading it as %s",
+                 path, content.upper(), fmt.upper(), content.upper())
+        fmt = content
+    try:
+        image = tiff.read_tiff(path) if fmt == "tiff" else raster.read_raster(path, fmt)
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise ValueError(f"{path}: cannot read image ({_one_line(exc, path)}); "
+                         f"check the file is a complete, valid {fmt.upper()} ({size} bytes)") from exc
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is the same user error
+        raise ValueError(f"{path}: cannot read image ({type(exc).__name__}: {_one_line(exc, path)}); "
+                         f"check the file is a complete, valid {fmt.upper()} ({size} bytes)") from exc
+    found = sidecar.find_sidecar(path)
+    if found is not None:
+        image.metadata["sidecar"] = found
+        image.metadata["sidecar_text"] = sidecar.read_text(found)
+    return image
+
+
+def _one_line(exc: BaseException, path: Path | None = None) -> str:
+    """The message on one line, a decoder's ``<_io.BytesIO object at ...>`` replaced by the name."""
+    text = " ".join(str(exc).split())
+    if path is not None:
+        text = re.sub(r"<_io\.\w+ (object )?(at 0x[0-9a-f]+|name=[^>]*)>", path.name, text)
+    return text[:200] or type(exc).__name__
+
+
+def write_image(path: str | Path, image: ImageFile, *, note: str | None = None,
+                overwrite: bool = False) -> Path:
+    """Write ``image`` to ``path`` in ``image.format`` with its metadata, atomically.
+
+    ``note`` (tool, version, model) goes where it overwrites no vendor metadata: the TIFF
+    Software tag if empty else ProcessingSoftware, a PNG ``Software`` text chunk (else
+    ``midnet``), the JPEG EXIF Software (else ProcessingSoftware). BMP has no place for it.
+    """
+    path = Path(path)
+    if image_format(path) != image.format and path.suffix.lower() != image.path.suffix.lower():
+        raise ValueError(f"{path}: output suffix does not match the input's format {image.format}")
+    if image.format == "tiff":
+        return atomic_write(path, lambda tmp: tiff.write_tiff(tmp, image, note), overwrite=overwrite)
+    return atomic_write(path, lambda tmp: raster.write_raster(tmp, image, note), overwrite=overwrite)
