@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, str] = {
     "evaluate": "evaluate",
     "demo": "demo",
     "benchmark": "benchmark",
+    "export": "export",
 }
 
 

@@ -232,3 +232,13 @@ def export_bioimageio(model: nn.Module, path: str | Path, *, name: str, bit_dept
         descr = build_description(model, Path(tmp), name=name, bit_depth=bit_depth)
         return atomic_write(path, lambda out: save_bioimageio_package(descr, output_path=out),
                             overwrite=overwrite)
+
+
+def check_package(path: str | Path) -> tuple[bool, str]:
+    """Run ``bioimageio.core``'s own model test on a package: (passed, failures one per line)."""
+    from bioimageio.core import test_model
+
+    summary = test_model(str(path))
+    failures = [f"{detail.name}: {'; '.join(str(e.msg) for e in detail.errors)}"
+                for detail in summary.details if detail.status == "failed"]
+    return summary.status == "passed", "\n".join(failures)
