@@ -48,11 +48,12 @@ def planes(data: np.ndarray, rgb: bool) -> list[np.ndarray]:
 
 def restore_layer(deblurrer, data: np.ndarray, *, rgb: bool, databar: Sequence[int | str] | int | str,
                   cancel: threading.Event | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+                  progress: Callable[[int, int], None] | None = None) -> np.ndarray | None:
     """``deblurrer`` applied to every plane of ``data``: same shape and dtype.
 
     ``databar``: rows per plane (a list) or one value for all (rows, ``"auto"``, ``"none"``).
-    ``progress(done, total)`` is called after every model call; ``cancel`` set raises `Cancelled`.
+    ``progress(done, total)`` is called before every model call; when ``cancel`` is set, the
+    next model call stops the work and None is returned.
     """
     data = np.asarray(data)
     todo = planes(data, rgb)
@@ -76,6 +77,8 @@ def restore_layer(deblurrer, data: np.ndarray, *, rgb: bool, databar: Sequence[i
     handle = deblurrer.model.register_forward_pre_hook(before_call)
     try:
         out = [deblurrer(plane, databar=r) for plane, r in zip(todo, rows)]
+    except Cancelled:
+        return None
     finally:
         handle.remove()
     if progress is not None:

@@ -235,7 +235,10 @@ class DeblurWidget(QWidget):
         self.progress_bar.setRange(0, total)
         self.progress_bar.setValue(done)
 
-    def _add_result(self, restored: np.ndarray) -> None:
+    def _add_result(self, restored: np.ndarray | None) -> None:
+        if restored is None:
+            self._say("cancelled; nothing was added")
+            return
         layer = self._input_layer
         deblurrer = self.deblurrer()
         metadata = dict(layer.metadata)
@@ -257,12 +260,7 @@ class DeblurWidget(QWidget):
             self.set_side_by_side(True)
 
     def _failed(self, exc: BaseException) -> None:
-        from midnet.napari.restore import Cancelled
-
-        if isinstance(exc, Cancelled):
-            self._say("cancelled; nothing was added")
-        else:
-            self._say(f"failed: {type(exc).__name__}: {exc}", error=True)
+        self._say(f"failed: {type(exc).__name__}: {exc}", error=True)
 
     def _finished(self) -> None:
         self.worker = None
