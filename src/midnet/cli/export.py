@@ -28,7 +28,7 @@ FORMAT_CHOICES = ["onnx", "torchscript", "bioimageio"]
                    "untraced size (torchscript), bioimageio.core's model test (bioimageio).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 def command(model: str | None, fmt: str, out: Path, bit_depth: str, run_test: bool, overwrite: bool) -> None:
-    """Export MODEL for use outside midnet's command line."""
+    """Export a trained model (default: the shipped one) as ONNX, TorchScript or a bioimage.io package."""
     from midnet.export import FORMATS, MissingExtra, load_for_export, require
 
     if out.exists() and not overwrite:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,8 @@ def export_onnx(model: nn.Module, path: str | Path, *, opset: int | None = None,
         level = noisy.level
         noisy.setLevel(logging.ERROR)
         try:
-            with contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+            with contextlib.redirect_stdout(io.StringIO()), torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # exporter-internal deprecations
                 program = torch.onnx.export(
                     model, (example,), dynamo=True, opset_version=opset, input_names=["input"],
                     output_names=["output"], dynamic_shapes=({0: batch, 2: height, 3: width},),

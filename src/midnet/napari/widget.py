@@ -126,12 +126,11 @@ class DeblurWidget(QWidget):
     @staticmethod
     def _shipped_names() -> list[str]:
         """Registry names that carry trained weights (where the registry knows them)."""
-        try:
-            from midnet import models
+        from midnet import models
 
-            shipped = getattr(models, "shipped", None) or getattr(models, "pretrained", None)
-            return list(shipped()) if callable(shipped) else []
-        except Exception:  # noqa: BLE001 - a registry problem must not break the widget
+        try:
+            return list(models.available(trained=True))
+        except TypeError:  # a registry without weight entries: only the default and checkpoints
             return []
 
     def _image_layers(self) -> list[Any]:
