@@ -9,6 +9,9 @@ import torch
 from midnet.export import load_for_export
 
 
+
+pytestmark = pytest.mark.slow  # model exports take 20-60 s on 2 CPU cores
+
 @pytest.fixture(scope="module")
 def default_model():
     return load_for_export(None)[0]
