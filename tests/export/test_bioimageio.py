@@ -10,9 +10,8 @@ import yaml
 
 pytest.importorskip("bioimageio.core", reason="install midnet[export] (CI installs midnet[all])")
 
-
-
 pytestmark = pytest.mark.slow  # model exports take 20-60 s on 2 CPU cores
+
 
 def test_package_passes_bioimageio_core_test(bioimageio_package):
     from midnet.export.bioimageio import check_package

@@ -8,9 +8,8 @@ import torch
 
 from midnet.export import load_for_export
 
-
-
 pytestmark = pytest.mark.slow  # model exports take 20-60 s on 2 CPU cores
+
 
 @pytest.fixture(scope="module")
 def default_model():

@@ -34,6 +34,8 @@ from midnet.io.atomic import atomic_write
 HALO = 32
 #: smallest tile a consumer may use (must exceed the halo on both sides)
 MIN_TILE = 128
+#: side of the test input: a crop of the demo frame
+TEST_SIZE = 256
 #: citations (the MIDNet paper by its code repository, which links the article; NAFNet by DOI)
 CITATIONS = (
     ("Wang J., Li Z., Shi P., Yu H., Sun D. MIDNet: Deblurring Network for Material Microstructure "
@@ -66,7 +68,7 @@ def _cover(blurry: np.ndarray, restored: np.ndarray, path: Path) -> None:
 
     left = blurry.astype(np.float32) / float(np.iinfo(blurry.dtype).max)
     pair = np.concatenate([left, np.clip(restored, 0, 1)], axis=1)
-    image = Image.fromarray(np.rint(pair * 255).astype(np.uint8), mode="L").convert("RGB")
+    image = Image.fromarray(np.rint(pair * 255).astype(np.uint8)).convert("RGB")
     draw = ImageDraw.Draw(image)
     width = blurry.shape[1]
     draw.line([(width, 0), (width, image.height)], fill=(255, 255, 0), width=2)
@@ -85,13 +87,13 @@ def model_card(name: str, model: nn.Module, bit_depth: int, grid: int) -> str:
     config = getattr(model, "midnet_config", {})
     return f"""# {name}: deblurring SEM images of material microstructures
 
-Exported by midnet {__version__} (`midnet export --model {name} --format bioimageio`).
+Exported by midnet {__version__} from its model `{name}` (`midnet export --format bioimageio`).
 
 ## What it does
 Restores defocus-blurred scanning-electron-microscope (SEM) images of material
 microstructures. Network: `{arch}` ({type(model).__name__}: a NAFNet U-Net with attention
 gates on its skip connections, as in the MIDNet paper), {params:,} parameters,
-{model_in_channels(model)} input channel(s). Options: `{config}`.
+{model_in_channels(model)} (grey) input channel. Options: `{config}`.
 
 ## Input and output
 - Input `input`: axes batch, channel, y, x; a {bit_depth}-bit greyscale image. Preprocessing scales
@@ -111,11 +113,11 @@ gates on its skip connections, as in the MIDNet paper), {params:,} parameters,
   package (install from the zip), and run it on an 8-bit image. deepImageJ runs the TorchScript weights.
 - **napari**: `pip install midnet[napari]` gives the midnet widget; or run this package with
   the bioimage.io tools (`bioimageio predict`).
-- **Python**: `bioimageio.core` runs the package; `midnet deblur --model {name}` runs the same model
-  with tiling and data-bar handling.
+- **Python**: `bioimageio.core` runs the package; `midnet deblur` runs midnet's models on whole
+  files, with tiling, the data bar passed through and the vendor metadata kept.
 
 ## Validation
-The package's test input is a {MIN_TILE * 2} x {MIN_TILE * 2} crop of a real blurry SEM frame (source
+The package's test input is a {TEST_SIZE} x {TEST_SIZE} crop of a real blurry SEM frame (source
 image 7-1 of the published MIDNet pairs, which the bundled model did not train on) and its test
 output is the PyTorch result; `bioimageio.core`'s test reproduces it with every weight format.
 Restoration quality on that frame is reported in midnet's model card (`docs/model-card.md`).
@@ -147,7 +149,7 @@ def build_description(model: nn.Module, folder: Path, *, name: str, bit_depth: i
     grid = _grid(model)
     dtype = np.uint8 if bit_depth == 8 else np.uint16
 
-    crop = demo_crop(256)
+    crop = demo_crop(TEST_SIZE)
     if bit_depth == 16:
         crop = crop.astype(np.uint16) * 257  # the same image on the full 16-bit scale
     test_input = crop.astype(dtype)[None, None]

@@ -59,6 +59,7 @@ class DeblurWidget(QWidget):
         self.worker: Any = None
         self.last_output: Any = None
         self._input_layer: Any = None
+        self._running: Any = None  # the Deblurrer of the run in progress
 
         self.layer_combo = QComboBox()
         self.model_combo = QComboBox()
@@ -211,6 +212,7 @@ class DeblurWidget(QWidget):
         rows = layer.metadata.get("midnet_databar_rows", "auto") if self.databar_check.isChecked() else "none"
         self._cancel.clear()
         self._input_layer = layer
+        self._running = deblurrer
         worker = create_worker(restore_layer, deblurrer, np.asarray(layer.data), rgb=bool(layer.rgb),
                                databar=rows, cancel=self._cancel, progress=self._progress.changed.emit,
                                _start_thread=False)
@@ -238,8 +240,7 @@ class DeblurWidget(QWidget):
         if restored is None:
             self._say("cancelled; nothing was added")
             return
-        layer = self._input_layer
-        deblurrer = self.deblurrer()
+        layer, deblurrer = self._input_layer, self._running
         metadata = dict(layer.metadata)
         metadata["midnet_processing"] = deblurrer.processing_note()
         kwargs: dict[str, Any] = dict(
