@@ -9,6 +9,14 @@ import pytest
 pytest.importorskip("onnx", reason="install midnet[export] (CI installs midnet[all])")
 
 
+def default_model_args() -> list[str]:
+    """``--model NAME`` for the shipped default where the registry names it, else nothing (default)."""
+    from midnet import models
+
+    name = getattr(models, "DEFAULT_MODEL", None)
+    return ["--model", name] if name else []
+
+
 def run_cli(*args: str):
     from click.testing import CliRunner
 
@@ -25,9 +33,9 @@ def cli():
 
 @pytest.fixture(scope="session")
 def onnx_export(tmp_path_factory) -> tuple[Path, str]:
-    """`midnet export --format onnx` of the default model (by no name, as a user would)."""
+    """`midnet export --format onnx` of the shipped default model (by its registry name where it has one)."""
     out = tmp_path_factory.mktemp("onnx") / "default.onnx"
-    result = run_cli("export", "--format", "onnx", "--out", str(out))
+    result = run_cli("export", *default_model_args(), "--format", "onnx", "--out", str(out))
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -38,6 +46,7 @@ def bioimageio_package(tmp_path_factory, sem_data) -> Path:
     out = tmp_path_factory.mktemp("bioimageio") / "midnet-default.zip"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MIDNET_DATA", str(sem_data))
-        result = run_cli("export", "--format", "bioimageio", "--out", str(out), "--no-test")
+        result = run_cli("export", *default_model_args(), "--format", "bioimageio", "--out", str(out),
+                         "--no-test")
     assert result.exit_code == 0, result.output
     return out

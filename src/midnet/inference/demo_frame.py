@@ -11,10 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: the source image held out from the bundled model's training (validation image)
-DEMO_GROUP = "7-1"
-#: rows 960..1023 of a published 1280x1024 frame are the microscope's data bar
-FRAME_IMAGE_ROWS = 960
+from midnet.inference.demo import DEMO_GROUP, _inset_box
 
 
 def demo_frame_path() -> Path:
@@ -28,21 +25,12 @@ def demo_frame_path() -> Path:
 
 
 def demo_crop(size: int = 256) -> np.ndarray:
-    """A ``size`` x ``size`` uint8 crop of the demo frame's image area, its most textured one.
-
-    Texture matters: a test tensor of flat background would pass any model.
-    """
+    """A ``size`` x ``size`` uint8 crop of the demo frame's image area: its most textured one,
+    as the demo figure's zoom picks it (a test tensor of flat background would pass any model)."""
     from midnet.io import read_image
 
     frame = read_image(demo_frame_path()).array
     if frame.ndim == 3:
         frame = frame[..., 0]
-    area = frame[:FRAME_IMAGE_ROWS].astype(np.float32)
-    best, best_yx = -1.0, (0, 0)
-    for y in range(0, area.shape[0] - size + 1, size // 2):
-        for x in range(0, area.shape[1] - size + 1, size // 2):
-            v = float(area[y:y + size, x:x + size].var())
-            if v > best:
-                best, best_yx = v, (y, x)
-    y, x = best_yx
+    y, x, size = _inset_box(frame, size)
     return np.ascontiguousarray(frame[y:y + size, x:x + size])
