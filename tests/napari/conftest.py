@@ -28,3 +28,15 @@ def midnet_plugin():
     if "midnet" not in manager:
         manager.register(PluginManifest.from_file(str(files("midnet.napari") / "napari.yaml")))
     return manager
+
+
+@pytest.fixture
+def viewer_factory(make_napari_viewer):
+    """napari's ``make_napari_viewer``, after checking there is a display for its OpenGL canvas.
+
+    Without one (no ``DISPLAY``) the canvas fails deep inside vispy; say what to do instead.
+    """
+    if not os.environ.get("DISPLAY"):
+        pytest.fail("napari's canvas needs OpenGL, which Qt's offscreen platform lacks: run the tests "
+                    "under a virtual X server, e.g. `xvfb-run -a python -m pytest` (`make test` does)")
+    return make_napari_viewer

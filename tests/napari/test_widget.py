@@ -10,12 +10,12 @@ TILE = 256
 
 
 @pytest.fixture
-def demo_viewer(make_napari_viewer, midnet_plugin, sem_data, monkeypatch):
+def demo_viewer(viewer_factory, midnet_plugin, sem_data, monkeypatch):
     """A viewer holding the plugin's sample data (the demo frame), and the widget docked."""
     from midnet.napari.widget import DeblurWidget
 
     monkeypatch.setenv("MIDNET_DATA", str(sem_data))
-    viewer = make_napari_viewer()
+    viewer = viewer_factory()
     (layer,) = viewer.open_sample("midnet", "demo-frame")
     widget = DeblurWidget(viewer)
     viewer.window.add_dock_widget(widget)
