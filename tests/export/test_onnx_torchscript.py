@@ -68,3 +68,21 @@ def test_export_unknown_model_is_a_usage_error(tmp_path, cli):
                      "--out", str(tmp_path / "x.pt"))
     assert result.exit_code == 2 and "missing.safetensors" in result.output
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_python_api_exports_a_checkpoint_file(tmp_path):
+    """A user's checkpoint (architecture in its metadata) exports like a shipped model."""
+    from midnet import models
+    from midnet.export import export_model
+
+    torch.manual_seed(3)
+    net = models.create("midnet-tiny")
+    for p in net.parameters():  # skip-init blocks are the identity; make them do something
+        p.data.add_(0.05 * torch.randn_like(p))
+    checkpoint = models.save_model(net, tmp_path / "mine.safetensors")
+    out = export_model(checkpoint, "torchscript", tmp_path / "mine.pt")
+    x = torch.rand(1, 1, 70, 90, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        np.testing.assert_allclose(torch.jit.load(str(out))(x).numpy(), net.eval()(x).numpy(), atol=1e-5, rtol=0)
+    with pytest.raises(FileExistsError):
+        export_model(checkpoint, "torchscript", out)
