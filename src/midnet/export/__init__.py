@@ -37,14 +37,13 @@ def load_for_export(model: str | Path | None = None) -> tuple[nn.Module, str]:
     """The model to export, by registry name or checkpoint (``None``: the shipped default), on CPU.
 
     Goes through `Deblurrer.from_pretrained` so that export accepts exactly the names
-    `midnet deblur` accepts, and returns ``(model, name)`` with the name's file suffix dropped.
+    `midnet deblur` accepts, and returns ``(model, name)``; a checkpoint's name is its file stem.
     """
     from midnet.inference.deblurrer import Deblurrer
 
     deblurrer = Deblurrer.from_pretrained(model, device="cpu", tile=None)
-    name = Path(deblurrer.model_name).stem if deblurrer.model_name.endswith(".safetensors") \
-        else deblurrer.model_name
-    return deblurrer.model.eval(), name
+    name = deblurrer.model_name
+    return deblurrer.model.eval(), Path(name).stem if Path(name).suffix else name
 
 
 def export_model(model: str | Path | None, fmt: str, out: str | Path, *, overwrite: bool = False,
