@@ -15,7 +15,8 @@ $(BIN)/midnet: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned to the CPU build available here; the package accepts torch>=2.2
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[test]"
+	# [all]: the export (ONNX, bioimage.io) and napari extras, so that their tests run too
+	$(BIN)/pip install --quiet -e ".[test,all]"
 	touch $(BIN)/midnet
 
 setup: $(BIN)/midnet
@@ -23,8 +24,12 @@ setup: $(BIN)/midnet
 demo: setup
 	$(BIN)/midnet demo --out demo-output
 
+# napari's canvas needs OpenGL, which Qt's offscreen platform lacks: without a display, run the
+# tests under a virtual X server (xvfb-run) when there is one
+XVFB := $(if $(DISPLAY),,$(shell command -v xvfb-run >/dev/null 2>&1 && echo xvfb-run -a))
+
 test: setup
-	$(BIN)/python -m pytest -q
+	$(XVFB) $(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python benchmarks/model_costs.py

@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "demo": "demo",
     "benchmark": "benchmark",
     "config": "config",
+    "export": "export",
 }
 
 

@@ -81,7 +81,8 @@ class NAFNet(nn.Module):
         _, _, h, w = x.shape
         ph = (self.padder_size - h % self.padder_size) % self.padder_size
         pw = (self.padder_size - w % self.padder_size) % self.padder_size
-        return F.pad(x, (0, pw, 0, ph)) if ph or pw else x
+        # no branch on the sizes: exporters (ONNX, TorchScript) then keep height and width dynamic
+        return F.pad(x, (0, pw, 0, ph))
 
 
 class MIDNet(NAFNet):

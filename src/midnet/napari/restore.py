@@ -1,0 +1,86 @@
+"""The work behind the napari widget, free of Qt: restore a layer's array with a `Deblurrer`,
+reporting progress per model call and stopping when asked.
+
+Kept apart from the widget so that what the widget computes is exactly ``Deblurrer(...)(plane,
+databar=rows)`` for every plane, which the tests compare against the `Deblurrer` directly.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+
+class Cancelled(Exception):
+    """Raised inside the model call when the user pressed Cancel (not a RuntimeError, so the
+    tiler's out-of-memory retry does not catch it)."""
+
+
+def model_calls(deblurrer, height: int, width: int) -> int:
+    """How many times the tiler will call the model on one (height, width) plane and channel."""
+    from midnet.inference.tiling import model_alignment, tile_spans
+
+    align = model_alignment(deblurrer.model)
+    padded_h = -(-(height + 2 * align) // align) * align
+    padded_w = -(-(width + 2 * align) // align) * align
+    tile = deblurrer.tile
+    if not tile or (height <= tile and width <= tile) or (padded_h <= tile and padded_w <= tile):
+        return 1
+    tile = max(align, tile // align * align)
+    overlap = max(32, tile // 8) if deblurrer.overlap is None else deblurrer.overlap
+    overlap = min(overlap, tile // 2)
+    shapes = Counter((y1 - y0, x1 - x0) for y0, y1 in tile_spans(padded_h, tile, overlap, align)
+                     for x0, x1 in tile_spans(padded_w, tile, overlap, align))
+    return sum(math.ceil(n / deblurrer.batch_size) for n in shapes.values())
+
+
+def planes(data: np.ndarray, rgb: bool) -> list[np.ndarray]:
+    """The 2-D images (H, W) or (H, W, C) of a layer: the layer itself, or each plane of a stack."""
+    spatial = 3 if rgb else 2
+    if data.ndim == spatial:
+        return [data]
+    return [plane for plane in data.reshape((-1, *data.shape[-spatial:]))]
+
+
+def restore_layer(deblurrer, data: np.ndarray, *, rgb: bool, databar: Sequence[int | str] | int | str,
+                  cancel: threading.Event | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> np.ndarray | None:
+    """``deblurrer`` applied to every plane of ``data``: same shape and dtype.
+
+    ``databar``: rows per plane (a list) or one value for all (rows, ``"auto"``, ``"none"``).
+    ``progress(done, total)`` is called before every model call; when ``cancel`` is set, the
+    next model call stops the work and None is returned.
+    """
+    data = np.asarray(data)
+    todo = planes(data, rgb)
+    rows = list(databar) if isinstance(databar, (list, tuple)) else [databar] * len(todo)
+    if len(rows) != len(todo):
+        rows = [rows[0]] * len(todo)
+    per_plane = model_calls(deblurrer, *todo[0].shape[:2])
+    channels = todo[0].shape[2] if todo[0].ndim == 3 else 1
+    colour = 1 if deblurrer.in_channels == channels or channels == 1 else min(channels, 3)
+    total = max(1, per_plane * colour * len(todo))
+    done = 0
+
+    def before_call(_module, _inputs) -> None:
+        nonlocal done
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
+        done += 1
+        if progress is not None:
+            progress(min(done, total), total)
+
+    handle = deblurrer.model.register_forward_pre_hook(before_call)
+    try:
+        out = [deblurrer(plane, databar=r) for plane, r in zip(todo, rows)]
+    except Cancelled:
+        return None
+    finally:
+        handle.remove()
+    if progress is not None:
+        progress(total, total)
+    return out[0] if len(out) == 1 and data.ndim == out[0].ndim else np.stack(out).reshape(data.shape)
