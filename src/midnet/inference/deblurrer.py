@@ -110,6 +110,9 @@ class Deblurrer:
         self.on_tile: Callable[[int, int], None] | None = None
         #: called with a one-line message before a long one-off step (compiling)
         self.notify: Callable[[str], None] | None = None
+        #: called before every model call, whatever the backend (the napari widget counts its
+        #: progress and cancels with it; a compiled model runs no module hooks)
+        self.on_call: Callable[[], None] | None = None
         self._forward: Callable[[torch.Tensor], torch.Tensor] | None = None
         self._per_pixel: float | None = None
         self._radius: int | None = None
@@ -220,8 +223,15 @@ class Deblurrer:
         self.prepare()
         tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
         tile, overlap, batch = self.plan(*tensor.shape[2:])
+        forward = self._forward
+        if self.on_call is not None:
+            hook, inner = self.on_call, forward
+
+            def forward(batch: torch.Tensor) -> torch.Tensor:
+                hook()
+                return inner(batch)
         out = tiled_inference(self.model, tensor, tile=tile, overlap=overlap, batch_size=batch,
-                              device=self.device, align=self.align, forward=self._forward,
+                              device=self.device, align=self.align, forward=forward,
                               on_tile=self.on_tile)
         return out[0].numpy()
 

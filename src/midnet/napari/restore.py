@@ -21,21 +21,24 @@ class Cancelled(Exception):
 
 
 def model_calls(deblurrer, height: int, width: int) -> int:
-    """How many times the tiler will call the model on one (height, width) plane and channel."""
-    from midnet.inference.tiling import model_alignment, tile_spans
+    """How many times the tiler will call the model on one (height, width) plane and channel.
 
-    align = model_alignment(deblurrer.model)
+    Follows the Deblurrer's own plan (tile, overlap and batch, from its memory budget and
+    measured receptive field unless given) and the tiler's rules for whole-image passes.
+    """
+    from midnet.inference.tiling import tile_spans
+
+    align = deblurrer.align
     padded_h = -(-(height + 2 * align) // align) * align
     padded_w = -(-(width + 2 * align) // align) * align
-    tile = deblurrer.tile
+    tile, overlap, batch = deblurrer.plan(height, width)
     if not tile or (height <= tile and width <= tile) or (padded_h <= tile and padded_w <= tile):
         return 1
     tile = max(align, tile // align * align)
-    overlap = max(32, tile // 8) if deblurrer.overlap is None else deblurrer.overlap
     overlap = min(overlap, tile // 2)
     shapes = Counter((y1 - y0, x1 - x0) for y0, y1 in tile_spans(padded_h, tile, overlap, align)
                      for x0, x1 in tile_spans(padded_w, tile, overlap, align))
-    return sum(math.ceil(n / deblurrer.batch_size) for n in shapes.values())
+    return sum(math.ceil(n / batch) for n in shapes.values())
 
 
 def planes(data: np.ndarray, rgb: bool) -> list[np.ndarray]:
@@ -66,7 +69,7 @@ def restore_layer(deblurrer, data: np.ndarray, *, rgb: bool, databar: Sequence[i
     total = max(1, per_plane * colour * len(todo))
     done = 0
 
-    def before_call(_module, _inputs) -> None:
+    def before_call() -> None:
         nonlocal done
         if cancel is not None and cancel.is_set():
             raise Cancelled("cancelled")
@@ -74,13 +77,13 @@ def restore_layer(deblurrer, data: np.ndarray, *, rgb: bool, databar: Sequence[i
         if progress is not None:
             progress(min(done, total), total)
 
-    handle = deblurrer.model.register_forward_pre_hook(before_call)
+    previous, deblurrer.on_call = deblurrer.on_call, before_call
     try:
         out = [deblurrer(plane, databar=r) for plane, r in zip(todo, rows)]
     except Cancelled:
         return None
     finally:
-        handle.remove()
+        deblurrer.on_call = previous
     if progress is not None:
         progress(total, total)
     return out[0] if len(out) == 1 and data.ndim == out[0].ndim else np.stack(out).reshape(data.shape)

@@ -190,7 +190,9 @@ class DeblurWidget(QWidget):
 
         key = (self.model_choice(), self.device_combo.currentText(), self.tile_spin.value())
         if key not in self._deblurrers:
-            self._deblurrers[key] = Deblurrer.from_pretrained(key[0], device=key[1], tile=key[2] or None)
+            deblurrer = Deblurrer.from_pretrained(key[0], device=key[1], tile=key[2])  # 0: whole image
+            deblurrer.prepare(compile_if_missing=False)  # interactive: a cached compiled model or eager
+            self._deblurrers[key] = deblurrer
         return self._deblurrers[key]
 
     # -- running ----------------------------------------------------------------------------
