@@ -78,7 +78,7 @@ def model_restorer(spec: str) -> tuple[str, Restore]:
     from midnet.inference.deblurrer import Deblurrer
 
     label, _, path = spec.partition("=")
-    d = Deblurrer.from_pretrained(path or label, device="cpu")
+    d = Deblurrer.from_pretrained(path or label, device="cpu", backend="eager")
 
     def run(x: np.ndarray) -> np.ndarray:
         u8 = np.rint(np.clip(x, 0, 1) * 255).astype(np.uint8)
@@ -132,7 +132,7 @@ def black_levels(specs: dict[str, str]) -> dict[str, dict[str, int]]:
 
     out = {}
     for label, path in specs.items():
-        d = Deblurrer.from_pretrained(path or label, device="cpu")
+        d = Deblurrer.from_pretrained(path or label, device="cpu", backend="eager")
         out[label] = {"uint8": int(d(np.zeros((512, 512), np.uint8)).max()),
                       "uint16": int(d(np.zeros((512, 512), np.uint16)).max())}
     return out
