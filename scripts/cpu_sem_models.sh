@@ -4,23 +4,24 @@
 # time-budgeted: the cosine schedule ends as the budget does (train.max_time_min). A stage whose
 # run folder already holds its exported weights is skipped, so the script resumes across sessions.
 #   bash scripts/cpu_sem_models.sh CORPUS FRAMES OUT [STAGE1_MIN] [STAGE2_MIN] [ALLOY_MIN]
-#   e.g. bash scripts/cpu_sem_models.sh ../shared/data/sem-sharp-corpus ../shared/data/midnet-sem/frames runs 50 85 12
+#   e.g. bash scripts/cpu_sem_models.sh ../shared/data/sem-sharp-corpus ../shared/data/midnet-sem/frames runs 50 90 12
 set -euo pipefail
-CORPUS=$1; FRAMES=$2; OUT=$3; STAGE1=${4:-50}; STAGE2=${5:-85}; ALLOY=${6:-12}
+CORPUS=$1; FRAMES=$2; OUT=$3; STAGE1=${4:-50}; STAGE2=${5:-90}; ALLOY=${6:-12}
 cpu=(--set train.accelerator=cpu --set train.precision=32-true --set data.crop_size=128
      --set data.batch_size=8 --set data.num_workers=1 --set synthetic.val_crop=256
      --set train.max_steps=100000 --set train.progress_bar=false --set model.name=midnet-tiny
      --set data.root="$FRAMES" --set synthetic.corpus="$CORPUS")
 # sem-general stage 1: from the earlier bundled alloy model (midnet-tiny) to save CPU time,
-# 15 % in-focus samples, eager
+# 15 % in-focus samples, eager, real pairs not yet registered (data.align came after this stage)
 [ -f "$OUT/sem-general-cpu/checkpoints/last.ckpt" ] ||
 midnet train --config sem-general "${cpu[@]}" \
-  --set model.checkpoint=src/midnet/weights/midnet-sem-default.safetensors \
+  --set model.checkpoint=docs/models/retired-midnet-sem-default.safetensors --set data.align=false \
   --set synthetic.degradation.in_focus_fraction=0.15 --set train.compile=false \
   --set train.max_time_min="$STAGE1" --set train.val_every=500 --out "$OUT/sem-general-cpu"
 # sem-general stage 2: a fresh cosine from stage 1's last weights, lr 5e-4, compiled steps,
 # a quarter of the samples in focus (the config's default) after stage 1 still changed in-focus
-# images (37.2 dB mean against 47.8 for the input, python -m midnet.benchmark.heldout)
+# images (37.2 dB mean against 47.8 for the input, python -m midnet.benchmark.heldout), and the
+# real pairs registered (data.align, the config's default)
 [ -f "$OUT/sem-general-cpu2/best.safetensors" ] ||
 midnet train --config sem-general "${cpu[@]}" \
   --set model.checkpoint="$OUT/sem-general-cpu/checkpoints/last.ckpt" --set optim.lr=5e-4 \

@@ -1,9 +1,9 @@
 """Register a blurry capture to its sharp partner by a global translation before training on it.
 
 Why: a re-take after refocusing is often shifted by the stage or beam; in the published
-MIDNet pairs, source images 3 and 5 are shifted by about 13 and 18 px horizontally (measured by
-`estimate_shift`; the others by under 0.2 px). A network trained on shifted pairs learns to
-blur and move content. The shift is found by phase correlation of the two images low-passed
+MIDNet pairs every blurry capture is moved by 10-15 px horizontally against its sharp partner
+(`python -m midnet.benchmark.calibration`, docs/results/defocus-calibration). A network trained
+on shifted pairs learns to blur and move content; ``data.align`` registers training pairs. The shift is found by phase correlation of the two images low-passed
 alike (so that the blur and noise of one capture do not bias it), and both images are cut to
 the overlap, so no pixel is invented.
 """

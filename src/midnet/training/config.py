@@ -81,6 +81,10 @@ class DataSection(Section):
     batch_size: PositiveInt = 32               # global batch: split evenly over all processes
     num_workers: NonNegativeInt = 0
     cache: bool = True                         # keep decoded pairs in memory
+    # register each training pair by a global shift before cropping (midnet.data.registration):
+    # re-takes after refocusing are often moved by the stage or beam (the published pairs by
+    # 10-15 px), and a network trained on moved pairs learns to blur and move content
+    align: bool = False
     val_max_images: PositiveInt | None = None  # validate on at most this many images
 
     @field_validator("group_regex")

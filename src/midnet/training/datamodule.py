@@ -72,7 +72,7 @@ class PairedDataModule(L.LightningDataModule):
         self.config = config
         d = config.data
         self.train_store = PairStore(split["train"], channels=config.model.in_channels,
-                                     databar_rows=d.databar_rows, cache=d.cache)
+                                     databar_rows=d.databar_rows, cache=d.cache, align=d.align)
         self.val_items = split["val"][: d.val_max_images] if d.val_max_images else split["val"]
         self.synthetic = config.synthetic.corpus is not None
         self.sharp_train, self.sharp_val = load_sharp_sets(config.synthetic, d.crop_size)
