@@ -131,3 +131,20 @@ def test_ranges_reject_unknown_keys_and_families():
         DefocusRanges.from_dict({"families": {"airy": 1.0}})
     r = DefocusRanges.from_dict({"sigma": [0.5, 3], "bits": {"8": 1}})
     assert r.sigma == (0.5, 3.0) and r.bits == {8: 1.0}
+
+
+def test_contrast_in_target_gives_the_target_the_same_global_change():
+    """``contrast_in_target``: the input's gain/offset/gamma change is the target's too, so the
+    only thing left to undo is blur and noise; without it the target stays the clean image."""
+    sharp = np.linspace(0.1, 0.9, 64 * 64, dtype=np.float32).reshape(64, 64)
+    keep = DefocusRanges(contrast_in_target=True, contrast_fraction=1.0, in_focus_fraction=0.0,
+                         flat_fraction=0.0, noise_sigma=(0.0, 0.0), scan_fraction=0.0, bits={16: 1.0})
+    x, target, d = degrade(sharp, np.random.default_rng(4), keep)
+    assert (d.gain, d.offset, d.gamma) != (1.0, 0.0, 1.0)
+    expected = np.clip(d.gain * sharp**d.gamma + d.offset, 0, 1)
+    np.testing.assert_allclose(target, expected, atol=1e-6)
+    assert abs(float(x.mean()) - float(target.mean())) < 0.01      # blur keeps the mean away from borders
+    restore = DefocusRanges(**{**keep.__dict__, "contrast_in_target": False})
+    _, plain_target, d2 = degrade(sharp, np.random.default_rng(4), restore)
+    assert (d2.gain, d2.gamma) == (d.gain, d.gamma)
+    np.testing.assert_array_equal(plain_target, sharp)

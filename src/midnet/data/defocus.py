@@ -9,7 +9,9 @@ Why each step exists (the published real pairs show all of them, see
    mixture of a sharp core and a wide skirt. Widths go from "nothing to undo" to about 6 px,
    measured as the σ-equivalent (root of the per-axis second moment of the truncated kernel).
 2. **Contrast.** Secondary-electron yield changes with focus and the operator re-adjusts
-   brightness/contrast: a gain, an offset and a gamma change between the two captures.
+   brightness/contrast: a gain, an offset and a gamma change between the two captures. With
+   ``contrast_in_target`` the target gets the same change, so that the network learns many
+   contrasts without learning to re-grade images.
 3. **Noise.** Poisson–Gaussian: variance ``a·x + b`` (shot noise of the collected electrons plus
    the detector/amplifier's read noise); optionally scan-line offsets and row jitter as fast
    scans show them.
@@ -205,6 +207,10 @@ class DefocusRanges:
     offset: tuple[float, float] = (-0.06, 0.06)
     gamma: tuple[float, float] = (0.85, 1.18)
     contrast_fraction: float = 0.6                # share of blurred samples with a contrast change
+    # apply the contrast change to the target too: the network then sees many contrasts but is
+    # not asked to undo a global brightness/contrast change, which one image cannot identify
+    # (asked to, it re-grades in-focus images as well)
+    contrast_in_target: bool = False
     scan_fraction: float = 0.15                   # share with scan-line offsets / row jitter
     scan_offset_sigma: tuple[float, float] = (0.0, 2.0)   # 8-bit levels
     scan_jitter_px: tuple[float, float] = (0.0, 0.3)
@@ -318,4 +324,7 @@ def degrade(sharp: np.ndarray, rng: np.random.Generator, ranges: DefocusRanges |
     if d.kind == "flat":
         level = 0.0 if rng.random() < 1 / 3 else float(np.clip(sharp.mean(), 0, 1))
         target = np.full_like(target, level)
-    return d.apply(target, rng), target, d
+    x = d.apply(target, rng)
+    if ranges.contrast_in_target and (d.gain, d.offset, d.gamma) != (1.0, 0.0, 1.0):
+        target = np.clip(adjust_contrast(target, gain=d.gain, offset=d.offset, gamma=d.gamma), 0, 1)
+    return x, target, d
