@@ -25,7 +25,7 @@ from midnet.training import load_config
 from midnet.training.datamodule import PairedDataModule, resolve_split
 from midnet.training.module import DeblurModule
 
-MODEL = "midnet-sem-default"
+MODEL = "sem-general"
 #: the published frames' image area (SOURCE.md: rows 960..1023 are the data bar)
 IMAGE_ROWS = 960
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from midnet.evaluation import EvalPair, load_pair, restore_with, score, score_pair
+from midnet.evaluation import EvalPair, capture_shift, load_pair, restore_with, score, score_pair, score_registered
 
 
 def _images(dtype, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -65,3 +65,21 @@ def test_load_pair_finds_the_bar_with_the_io_detector(tmp_path: Path) -> None:
     blurry = np.asarray(Image.open(root / "blur" / "1-1_s001.png"))
     assert score_pair(pair.blurry, pair).psnr == pytest.approx(score(blurry, pair.sharp, databar_rows=8).psnr)
     assert load_pair(root / "blur" / "1-1_s001.png", root / "sharp" / "1-1_s001.png", databar=0).databar_rows == 0
+
+
+def test_registered_score_undoes_the_move_between_the_captures() -> None:
+    """A blurry capture moved by 9 px: the plain score punishes an exact copy of the sharp scene
+    moved the same way; the registered one finds the move (on the captures) and scores the content."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(2)
+    scene = ndimage.gaussian_filter(rng.random((300, 360)), 2.0)
+    scene = (255 * (scene - scene.min()) / np.ptp(scene)).astype(np.uint8)
+    sharp, moved = scene[20:280, 20:340].copy(), scene[20:280, 11:331].copy()   # moved[x] = sharp[x - 9]
+    sharp[-20:], moved[-20:] = 255, 0                                              # different bars
+    blurry = ndimage.gaussian_filter(moved, 1.5)
+    pair = EvalPair("p", blurry, sharp, restore_rows=20, databar_rows=20)
+    assert capture_shift(pair) == pytest.approx((0.0, -9.0), abs=0.3)   # the move that undoes it
+    assert score_pair(moved, pair).psnr < 25
+    assert score_registered(moved, pair).psnr == float("inf")
+    assert score_registered(blurry, pair).psnr < score_registered(moved, pair).psnr
