@@ -109,7 +109,7 @@ def test_bad_arguments_are_clear(batch: Path, tmp_path: Path) -> None:
     result = _run(str(tmp_path / "missing.tif"), "--out", str(tmp_path / "o"), *FAST)
     assert result.exit_code == 2 and "no such file or folder" in result.output
     result = _run(str(batch / "a.png"), "--out", str(tmp_path / "o"), "--model", "no-such-model")
-    assert result.exit_code == 2 and "no-such-model" in result.output and "midnet-sem-default" in result.output
+    assert result.exit_code == 2 and "no-such-model" in result.output and "sem-general" in result.output
 
 
 def test_an_architecture_without_weights_is_refused(batch: Path, tmp_path: Path) -> None:
@@ -121,10 +121,10 @@ def test_an_architecture_without_weights_is_refused(batch: Path, tmp_path: Path)
 
 def test_a_named_model_with_weights_restores_and_tlc_is_an_option(batch: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
-    result = _run(str(batch / "a.png"), "--out", str(out), "--model", "midnet-sem-default", "--device", "cpu",
+    result = _run(str(batch / "a.png"), "--out", str(out), "--model", "sem-general", "--device", "cpu",
                   "--tlc", "128")
     assert result.exit_code == 0, result.output
-    assert "with midnet-sem-default" in result.output and (out / "a.png").is_file()
+    assert "with sem-general" in result.output and (out / "a.png").is_file()
 
 
 def test_summary_and_quiet(batch: Path, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from midnet.cli.main import cli
 
-FAST = ["--model", "midnet-sem-default", "--device", "cpu", "--tile", "64", "--overlap", "32"]
+FAST = ["--model", "sem-general", "--device", "cpu", "--tile", "64", "--overlap", "32"]
 
 
 def _frame(seed: int = 0) -> np.ndarray:

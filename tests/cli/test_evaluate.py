@@ -53,7 +53,7 @@ def test_weightless_name_is_refused(tmp_path: Path, pairs: Path) -> None:
 
 
 def test_evaluate_by_registry_name_and_fixed_bar(tmp_path: Path, pairs: Path) -> None:
-    res = CliRunner().invoke(cli, ["evaluate", "--model", "midnet-sem-default", "--input-dir", str(pairs / "blur"),
+    res = CliRunner().invoke(cli, ["evaluate", "--model", "sem-general", "--input-dir", str(pairs / "blur"),
                                    "--target-dir", str(pairs / "sharp"), "--out", str(tmp_path / "e"),
                                    "--panels", "0", "--databar", "4"])
     assert res.exit_code == 0, res.output

@@ -100,8 +100,8 @@ def test_bad_shapes_are_rejected(deblurrer: Deblurrer) -> None:
 
 
 def test_from_pretrained_registry_name() -> None:
-    d = Deblurrer.from_pretrained("midnet-sem-default", device="cpu", tile=64)
-    assert d.in_channels == 1 and d.model_name == "midnet-sem-default"
+    d = Deblurrer.from_pretrained("sem-general", device="cpu", tile=64)
+    assert d.in_channels == 1 and d.model_name == "sem-general"
     out = d(np.zeros((40, 40), np.uint8))
     assert out.shape == (40, 40) and out.dtype == np.uint8
 

@@ -99,7 +99,7 @@ def test_real_file_through_the_command(tmp_path: Path) -> None:
     if not src.is_file():
         pytest.skip("the sharp corpus is not in ../shared/data")
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["deblur", str(src), "-o", str(out), "--model", "midnet-sem-default",
+    result = CliRunner().invoke(cli, ["deblur", str(src), "-o", str(out), "--model", "sem-general",
                                       "--device", "cpu", "--tile", "256"])
     assert result.exit_code == 0, result.output
     before, after = tifffile.imread(src), tifffile.imread(out / os.path.basename(name))

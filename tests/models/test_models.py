@@ -126,14 +126,31 @@ def test_missing_and_corrupt_checkpoints_give_clear_errors(tmp_path):
 
 
 def test_names_with_weights_load_and_architecture_names_are_refused():
-    assert "midnet-sem-default" in models.available(trained=True)
+    assert {"sem-general", "sem-jeol-alloy", "midnet-sem-default"} <= set(models.available(trained=True))
     assert "midnet-paper" in models.available(trained=False)
-    net = models.load_model("midnet-sem-default")
+    net = models.load_model("sem-general")
     assert net.midnet_name == "midnet-tiny" and models.in_channels(net) == 1 and models.size_multiple(net) == 16
     with pytest.raises(models.NoWeightsError, match="midnet-paper: has no trained weights; pass a checkpoint or "
                                                     "train one"):
         models.load_model("midnet-paper")
     assert isinstance(models.create("midnet-paper"), MIDNet)   # untrained networks stay one call away
+
+
+def test_retired_name_is_an_alias_of_the_specialist():
+    from midnet.inference import default_model_path
+
+    alias, target = models.entry("midnet-sem-default"), models.entry("sem-jeol-alloy")
+    assert alias.weights_path == target.weights_path and alias.weights_path.is_file()
+    assert alias.description.startswith("alias of sem-jeol-alloy")
+    a, b = models.load_model("midnet-sem-default"), models.load_model("sem-jeol-alloy")
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    # the torch-free default path names the default model's weights
+    assert models.DEFAULT_MODEL == "sem-general"
+    assert default_model_path() == models.entry(models.DEFAULT_MODEL).weights_path
+    with pytest.raises(ValueError, match="already registered"):
+        models.register_alias("sem-general", "sem-jeol-alloy")
+    with pytest.raises(ValueError, match="no trained weights"):
+        models.register_alias("paper-alias", "midnet-paper")
 
 
 def test_registering_shipped_weights_is_one_line(tmp_path, monkeypatch):

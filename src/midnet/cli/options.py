@@ -43,7 +43,7 @@ def out_option(*, required: bool = True, default: str | None = None, help: str) 
 
 def model_option(*, required: bool = False, help: str | None = None) -> Callable[[F], F]:
     return click.option("--model", "model", default=None, required=required, metavar="NAME_OR_FILE",
-                        help=help or "A model name with trained weights (e.g. midnet-sem-default) or a checkpoint "
+                        help=help or "A model name with trained weights (e.g. sem-general) or a checkpoint "
                                      "(.safetensors, .ckpt, NAFNet .pth); default: the bundled model.")
 
 

@@ -147,8 +147,11 @@ def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.
     from matplotlib.patches import Rectangle
 
     y, x, s = _inset_box(sharp, result.image_rows)
-    titles = [f"blurry  {result.psnr_blurry:.2f} dB / {result.ssim_blurry:.3f}",
-              f"restored  {result.psnr_restored:.2f} dB / {result.ssim_restored:.3f}", "sharp (reference)"]
+    titles = [f"blurry  {result.psnr_blurry:.2f} dB / {result.ssim_blurry:.3f}\n"
+              f"registered {result.psnr_blurry_registered:.2f} dB / {result.ssim_blurry_registered:.3f}",
+              f"restored  {result.psnr_restored:.2f} dB / {result.ssim_restored:.3f}\n"
+              f"registered {result.psnr_restored_registered:.2f} dB / {result.ssim_restored_registered:.3f}",
+              "sharp (reference)"]
     height, width = sharp.shape[:2]
     fig, axes = plt.subplots(2, 3, figsize=(15, 10), gridspec_kw={"height_ratios": [height / width, 1]},
                              layout="constrained")
@@ -164,7 +167,8 @@ def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.
             ax.set_yticks([])
     fig.suptitle(
         f"MIDNet ({result.model}) on {result.group} (not trained on: the validation image).\n"
-        f"PSNR / SSIM on the image area (rows 0..{result.image_rows - 1}, 8-bit); the data bar is passed through.",
+        f"PSNR / SSIM on the image area (rows 0..{result.image_rows - 1}, 8-bit), as captured and registered (the "
+        f"blurry capture is moved {result.shift[0]:+.1f}, {result.shift[1]:+.1f} px); the data bar is passed through.",
         fontsize=11,
     )
     try:

@@ -120,7 +120,7 @@ gates on its skip connections, as in the MIDNet paper), {params:,} parameters,
 The package's test input is a {TEST_SIZE} x {TEST_SIZE} crop of a real blurry SEM frame (source
 image 7-1 of the published MIDNet pairs, which the bundled model did not train on) and its test
 output is the PyTorch result; `bioimageio.core`'s test reproduces it with every weight format.
-Restoration quality on that frame is reported in midnet's model card (`docs/model-card.md`).
+Restoration quality is reported in midnet's model cards (`docs/models/`).
 
 ## Citations
 - {CITATIONS[0][0]}

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-#: file name of the bundled default model (the registry entry `midnet-sem-default`, models/pretrained.py)
-DEFAULT_MODEL_FILE = "midnet-sem-default.safetensors"
+#: file name of the bundled default model: the weights of ``models.DEFAULT_MODEL`` (`sem-general`,
+#: models/pretrained.py), named here as well so that finding it does not import torch; a test
+#: checks that the two agree
+DEFAULT_MODEL_FILE = "sem-general.safetensors"
 
 __all__ = ["DEFAULT_MODEL_FILE", "Deblurrer", "default_model_path", "tiled_inference"]
 
 
 def default_model_path() -> Path:
-    """Where the bundled default model lives: ``midnet/weights/midnet-sem-default.safetensors``.
+    """Where the bundled default model lives: ``midnet/weights/sem-general.safetensors``.
 
     Returns the path whether or not the file exists; `Deblurrer.from_pretrained` checks it and
     tells the user to pass ``--model`` when it is missing.

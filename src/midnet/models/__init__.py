@@ -4,7 +4,7 @@
 >>> net = models.create("midnet-paper", in_channels=1)
 >>> net = models.create("midnet-paper", checkpoint="NAFNet-GoPro-width32.pth")  # paper's fine-tuning start
 >>> net = models.load_model("runs/x/best.safetensors")  # architecture read from the file
->>> net = models.load_model("midnet-sem-default")          # a name with trained weights
+>>> net = models.load_model("sem-general")                 # a name with trained weights
 
 Names with weights (``available(trained=True)``) are listed in :mod:`midnet.models.pretrained`;
 ``create(name)`` builds any architecture untrained, ``load_model(name)`` refuses one without
@@ -23,12 +23,12 @@ from midnet.models import zoo, zoo_baselines  # noqa: F401
 from midnet.models import pretrained  # noqa: F401
 from midnet.models.checkpoints import LoadReport, infer_nafnet_config, load_weights, read_weights, save_weights
 from midnet.models.pretrained import DEFAULT_MODEL
-from midnet.models.registry import (available, build, entry, in_channels, model_config, register, register_weights,
-                                    size_multiple)
+from midnet.models.registry import (available, build, entry, in_channels, model_config, register, register_alias,
+                                    register_weights, size_multiple)
 from midnet.models.tlc import disable_tlc, enable_tlc, tlc_enabled
 
 __all__ = [
-    "create", "available", "model_config", "register", "register_weights", "load_model", "save_model",
+    "create", "available", "model_config", "register", "register_weights", "register_alias", "load_model", "save_model",
     "enable_tlc", "disable_tlc", "tlc_enabled", "LoadReport", "describe", "in_channels", "size_multiple",
     "DEFAULT_MODEL", "NoWeightsError",
 ]

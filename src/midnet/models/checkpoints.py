@@ -87,7 +87,7 @@ def read_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, A
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found; give an existing file or a model name with weights, e.g. midnet-sem-default")
+        raise FileNotFoundError(f"{path}: checkpoint not found; give an existing file or a model name with weights, e.g. sem-general")
     if path.suffix == ".safetensors":
         from safetensors import safe_open
 

@@ -1,16 +1,25 @@
 """Trained models shipped in ``midnet/weights/``, usable by name (`midnet deblur --model NAME`).
 
 One line per model: name, architecture, weights file. ``DEFAULT_MODEL`` is what commands use
-when no ``--model`` is given.
+when no ``--model`` is given. Model cards: ``docs/models/``.
 """
 
 from __future__ import annotations
 
 from midnet.models import zoo as _zoo  # noqa: F401  (the architectures must be registered first)
-from midnet.models.registry import register_weights
+from midnet.models.registry import register_alias, register_weights
 
-register_weights("midnet-sem-default", "midnet-tiny", "midnet-sem-default.safetensors",
-                 description="midnet-tiny trained on the published SEM frames 1-1..6-1 (docs/model-card.md)")
+register_weights("sem-general", "midnet-tiny", "sem-general.safetensors",
+                 description="midnet-tiny trained on synthetic SEM defocus of sharp micrographs from many "
+                             "microscopes plus the published real pairs; leaves in-focus images alone "
+                             "(docs/models/sem-general.md)")
+register_weights("sem-jeol-alloy", "midnet-tiny", "sem-jeol-alloy.safetensors",
+                 description="sem-general fine-tuned on the published JEOL alloy pairs 1-1..6-1 "
+                             "(docs/models/sem-jeol-alloy.md)")
+# the first bundled model (trained on the alloy pairs alone) harmed other microscopes' images and
+# in-focus ones; its name now loads the specialist that replaced it
+register_alias("midnet-sem-default", "sem-jeol-alloy",
+               note="the first bundled model was retired (docs/models/sem-jeol-alloy.md)")
 
 #: the model used when a command gets no --model
-DEFAULT_MODEL = "midnet-sem-default"
+DEFAULT_MODEL = "sem-general"

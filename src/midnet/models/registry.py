@@ -76,6 +76,17 @@ def register_weights(name: str, arch: str, weights: str, *, description: str = "
                               arch=arch)
 
 
+def register_alias(name: str, target: str, *, note: str = "") -> None:
+    """Register ``name`` as another name of the trained model ``target``, e.g. a retired name
+    that old scripts still use; it loads ``target``'s weights and says so in its description."""
+    if name in _REGISTRY:
+        raise ValueError(f"model name {name!r} is already registered")
+    base = _REGISTRY[target]
+    if base.weights is None:
+        raise ValueError(f"alias {name!r}: {target!r} has no trained weights")
+    _REGISTRY[name] = replace(base, name=name, description=f"alias of {target}" + (f": {note}" if note else ""))
+
+
 def available(*, trained: bool | None = None) -> list[str]:
     """Registered model names, sorted; ``trained=True``: only those with weights, False: without."""
     return sorted(n for n, e in _REGISTRY.items() if trained is None or (e.weights is not None) == trained)
