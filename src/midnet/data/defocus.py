@@ -258,13 +258,18 @@ class Degradation:
     scan_jitter_px: float = 0.0
     bits: int = 8
 
+    def contrast(self, x: np.ndarray) -> np.ndarray:
+        """The sample's gain/offset/gamma change (``x`` itself when it has none)."""
+        if (self.gain, self.offset, self.gamma) == (1.0, 0.0, 1.0):
+            return x
+        return adjust_contrast(x, gain=self.gain, offset=self.offset, gamma=self.gamma)
+
     def apply(self, sharp: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Degrade a float (H, W) image in [0, 1]; noise is drawn from ``rng``."""
         x = sharp.astype(np.float32)
         if self.kernel is not None:
             x = blur(x, self.kernel)
-        if (self.gain, self.offset, self.gamma) != (1.0, 0.0, 1.0):
-            x = adjust_contrast(x, gain=self.gain, offset=self.offset, gamma=self.gamma)
+        x = self.contrast(x)
         if self.scan_offset_sigma > 0 or self.scan_jitter_px > 0:
             x = scan_line_artifacts(x, rng, offset_sigma=self.scan_offset_sigma / 255.0,
                                     jitter_px=self.scan_jitter_px)
@@ -325,6 +330,6 @@ def degrade(sharp: np.ndarray, rng: np.random.Generator, ranges: DefocusRanges |
         level = 0.0 if rng.random() < 1 / 3 else float(np.clip(sharp.mean(), 0, 1))
         target = np.full_like(target, level)
     x = d.apply(target, rng)
-    if ranges.contrast_in_target and (d.gain, d.offset, d.gamma) != (1.0, 0.0, 1.0):
-        target = np.clip(adjust_contrast(target, gain=d.gain, offset=d.offset, gamma=d.gamma), 0, 1)
+    if ranges.contrast_in_target:
+        target = np.clip(d.contrast(target), 0, 1)
     return x, target, d

@@ -28,6 +28,12 @@ def estimate_shift(moving: np.ndarray, reference: np.ndarray, *, smooth: float =
     return float(shift[0]), float(shift[1])
 
 
+def measure_shift(moving: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
+    """`estimate_shift`, with shifts below ``MIN_SHIFT`` (not measurable through the blur) as (0, 0)."""
+    dy, dx = estimate_shift(moving, reference)
+    return (0.0, 0.0) if max(abs(dy), abs(dx)) < MIN_SHIFT else (dy, dx)
+
+
 def align_to_reference(moving: np.ndarray, *others: np.ndarray, shift: tuple[float, float]
                        ) -> tuple[np.ndarray, ...]:
     """Cut (C, H, W) arrays to their overlap after moving ``moving`` by the whole-pixel ``shift``.

@@ -16,7 +16,7 @@ from torch.utils.data import Dataset, Sampler
 from midnet.data.channels import to_model_channels
 from midnet.data.databar import resolve_databar_rows, valid_mask
 from midnet.data.pairs import ImagePair
-from midnet.data.registration import MIN_SHIFT, align_to_reference, estimate_shift
+from midnet.data.registration import align_to_reference, measure_shift
 from midnet.io import read_image
 
 
@@ -48,28 +48,24 @@ class PairStore:
             raise ValueError(f"{pair.input_path} and {pair.target_path} differ in size; "
                              f"re-run the pair check")
         rows = resolve_databar_rows(self.databar_rows, x, y)
-        mask = valid_mask(x.shape[1], x.shape[2], rows)
         if self.align:
-            x, y, mask = self._registered(index, x, y, mask, rows)
-        item = (x, y, mask)
+            item = self._registered(index, x, y, rows)
+        else:
+            item = (x, y, valid_mask(x.shape[1], x.shape[2], rows))
         if self.cache:
             self._cache[index] = item
         return item
 
-    def _registered(self, index: int, x: np.ndarray, y: np.ndarray, mask: np.ndarray, rows: int
+    def _registered(self, index: int, x: np.ndarray, y: np.ndarray, rows: int
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Move the input onto the target by the global shift measured on the image area (the
-        data bars' text differs between captures), and cut all three to the overlap."""
-        area = slice(0, x.shape[1] - rows)
-        shift = estimate_shift(x[:, area].mean(0), y[:, area].mean(0))
-        if max(abs(shift[0]), abs(shift[1])) < MIN_SHIFT:
-            shift = (0.0, 0.0)
-        self.shifts[index] = shift
-        x, y, target_mask = align_to_reference(x, y, mask, shift=shift)
-        (input_mask,) = align_to_reference(mask, shift=shift)
-        # a pixel counts where neither capture's data bar lies
-        mask = np.minimum(target_mask, input_mask)
-        return np.ascontiguousarray(x), np.ascontiguousarray(y), np.ascontiguousarray(mask)
+        """Move the input onto the target by the global shift measured (once per pair) on the
+        image area, the data bars' text differing between captures, and cut both to the overlap.
+        Both bars then lie within the last ``rows`` rows, which the mask leaves out."""
+        if index not in self.shifts:
+            area = slice(0, x.shape[1] - rows)
+            self.shifts[index] = measure_shift(x[:, area].mean(0), y[:, area].mean(0))
+        x, y = align_to_reference(x, y, shift=self.shifts[index])
+        return np.ascontiguousarray(x), np.ascontiguousarray(y), valid_mask(x.shape[1], x.shape[2], rows)
 
     def preload(self) -> None:
         """Fill the cache now so that the first training steps are not slowed by decoding."""

@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from midnet.data.registration import MIN_SHIFT, align_to_reference, estimate_shift
+from midnet.data.registration import align_to_reference, measure_shift
 from midnet.inference.deblurrer import Deblurrer
 from midnet.io import from_float, read_image, to_float
 from midnet.io.databar import detect_databar
@@ -173,8 +173,7 @@ def capture_shift(pair: EvalPair) -> tuple[float, float]:
     rows = pair.blurry.shape[0] - pair.databar_rows
     grey = [_planes(np.asarray(a))[:rows].astype(np.float64) for a in (pair.blurry, pair.sharp)]
     grey = [g.mean(axis=2) if g.ndim == 3 else g for g in grey]
-    dy, dx = estimate_shift(grey[0], grey[1])
-    return (0.0, 0.0) if max(abs(dy), abs(dx)) < MIN_SHIFT else (dy, dx)
+    return measure_shift(grey[0], grey[1])
 
 
 def score_registered(restored: np.ndarray, pair: EvalPair, shift: tuple[float, float] | None = None, *,
