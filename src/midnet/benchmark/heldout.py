@@ -36,8 +36,8 @@ from skimage import filters, restoration
 from midnet.data.corpus import SharpImage, load_corpus
 from midnet.data.defocus import gaussian_psf
 from midnet.data.defocus_dataset import center_crop, fixed_gaussian_degradation
-from midnet.data.registration import align_to_reference, estimate_shift
-from midnet.io import read_image
+from midnet.evaluation import (EvalPair, capture_shift, load_pair, restore_with, score_pair,
+                               score_registered)
 from midnet.io.atomic import atomic_write_text
 from midnet.metrics import psnr, ssim
 
@@ -63,7 +63,7 @@ def score(out: np.ndarray, target: np.ndarray) -> tuple[float, float]:
 
 def best_of(candidates: Sequence[np.ndarray], target: np.ndarray) -> np.ndarray:
     """The candidate with the highest PSNR against ``target`` (an oracle choice)."""
-    return max(candidates, key=lambda c: score(c, target)[0])
+    return max(candidates, key=lambda c: psnr(q8(c), target, data_range=1.0))
 
 
 def wiener_true_psf(blurry: np.ndarray, sigma: float, target: np.ndarray) -> np.ndarray:
@@ -85,6 +85,7 @@ def model_restorer(spec: str) -> tuple[str, Restore]:
         u8 = np.rint(np.clip(x, 0, 1) * 255).astype(np.uint8)
         return d(u8).astype(np.float32) / 255.0
 
+    run.deblurrer = d  # type: ignore[attr-defined]  (black_levels runs the same model on integers)
     return label, run
 
 
@@ -127,43 +128,59 @@ def in_focus_rows(images: Sequence[SharpImage], models: dict[str, Restore], crop
     return rows
 
 
-def black_levels(specs: dict[str, str]) -> dict[str, dict[str, int]]:
+def black_levels(models: dict[str, Restore]) -> dict[str, dict[str, int]]:
     """Largest output value, in grey levels, for all-black 8- and 16-bit 512×512 images."""
-    from midnet.inference.deblurrer import Deblurrer
-
     out = {}
-    for label, path in specs.items():
-        d = Deblurrer.from_pretrained(path or label, device="cpu", backend="eager")
+    for label, restore in models.items():
+        d = restore.deblurrer  # type: ignore[attr-defined]
         out[label] = {"uint8": int(d(np.zeros((512, 512), np.uint8)).max()),
                       "uint16": int(d(np.zeros((512, 512), np.uint16)).max())}
     return out
 
 
 def frame_rows(frames: Path, models: dict[str, Restore], *, val: str = "7-1",
-               train: Sequence[str] = ("1-1", "2-1", "3-1", "4-1", "5-1", "6-1"), rows_kept: int = 960) -> list[dict]:
-    def load(kind: str, name: str) -> np.ndarray:
-        a = read_image(frames / kind / f"{name}.png").array
-        return a[:rows_kept].astype(np.float32) / 255.0
+               train: Sequence[str] = ("1-1", "2-1", "3-1", "4-1", "5-1", "6-1")) -> list[dict]:
+    """Frame ``val`` scored by `midnet.evaluation` (bar from the io detector), as captured and
+    registered by the shift measured between its two captures (they are moved ~10 px,
+    docs/results/defocus-calibration)."""
+    def pair(name: str) -> EvalPair:
+        return load_pair(frames / "blur" / f"{name}.png", frames / "sharp" / f"{name}.png", name=name)
 
-    # smoothing σ fitted on the training frames, never on 7-1
-    fit = {s: np.mean([score(ndimage.gaussian_filter(load("blur", n), s), load("sharp", n))[0] for n in train])
-           for s in SMOOTH_GRID}
+    def smooth(s: float) -> Restore:
+        return lambda x: ndimage.gaussian_filter(x, s)
+
+    # smoothing σ fitted on the training frames (PSNR), never on the validation frame
+    fitting = [pair(n) for n in train]
+    fit = {s: np.mean([score_pair(restore_with(smooth(s), p), p).psnr for p in fitting]) for s in SMOOTH_GRID}
     sigma = max(fit, key=fit.get)
-    blurry, sharp = load("blur", val), load("sharp", val)
-    outs = {"blurry input": blurry, f"Gaussian smoothing (σ = {sigma:g}, fitted on 1-1…6-1)":
-            ndimage.gaussian_filter(blurry, sigma)}
+    target = pair(val)
+    outs = {"blurry input": target.blurry,
+            f"Gaussian smoothing (σ = {sigma:g}, fitted on 1-1…6-1)": restore_with(smooth(sigma), target)}
     for label, restore in models.items():
-        outs[label] = restore(blurry)
-    # the blurry capture is moved ~10 px against the sharp one (docs/results/defocus-calibration):
-    # also score every output after the shift measured between the two captures, on the overlap
-    shift = estimate_shift(blurry, sharp)
+        outs[label] = restore_with(restore, target)
+    shift = capture_shift(target)
     rows = []
     for m, o in outs.items():
-        moved, ref = align_to_reference(o, sharp, shift=shift)
-        rows.append({"method": m, "psnr": score(o, sharp)[0], "ssim": score(o, sharp)[1],
-                     "psnr_registered": score(moved, ref)[0], "ssim_registered": score(moved, ref)[1],
-                     "shift": list(shift)})
+        plain, registered = score_pair(o, target), score_registered(o, target, shift)
+        rows.append({"method": m, "psnr": plain.psnr, "ssim": plain.ssim, "psnr_registered": registered.psnr,
+                     "ssim_registered": registered.ssim, "shift": list(shift)})
     return rows
+
+
+def gain_rows(syn: list[dict], models: Sequence[str]) -> list[str]:
+    """Markdown rows: each model's mean PSNR gain over the blurry input, over the best smoothing,
+    and over the true-PSF Wiener oracle, per blur width (derived from the synthetic table)."""
+    def mean(method: str, sigma: float) -> float:
+        return float(np.mean([r["psnr"] for r in syn if r["method"] == method and r["sigma"] == sigma]))
+
+    refs = [("blurry input", "blurry input"), ("Gaussian smoothing (best σ per image)", "smoothing"),
+            ("Wiener, true PSF (best balance per image)", "Wiener, true PSF")]
+    lines = []
+    for m in models:
+        for ref, short in refs:
+            gains = " | ".join(f"{mean(m, s) - mean(ref, s):+.2f}" for s in SIGMAS)
+            lines.append(f"| {m} | {short} | {gains} |")
+    return lines
 
 
 def _mean_table(rows: list[dict], methods: list[str]) -> str:
@@ -191,11 +208,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     t0 = time.time()
     images = load_corpus(args.corpus, sources=args.sources)
     models = dict(model_restorer(spec) for spec in args.model)
-    specs = {s.partition("=")[0]: s.partition("=")[2] for s in args.model}
     print(f"{len(images)} held-out images from {len(args.sources)} sources; models: {', '.join(models)}")
     syn = synthetic_table(images, models, args.crop)
     focus = in_focus_rows(images, models, args.crop)
-    black = black_levels(specs)
+    black = black_levels(models)
     frame = frame_rows(args.frames, models) if args.frames else []
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -211,11 +227,16 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"## Synthetic defocus: Gaussian PSF σ px, Gaussian noise σ = {NOISE:g} grey levels, 8-bit "
           f"({len(images)} images, centre {args.crop} px crops; mean over images)", "",
           _mean_table(syn, methods), "",
+          "## Gains: each model's mean PSNR minus the reference's (dB)", "",
+          "| model | over | " + " | ".join(f"σ = {s:g}" for s in SIGMAS) + " |",
+          "|---|---|" + "---:|" * len(SIGMAS),
+          *gain_rows(syn, list(models)), "",
           "## In focus: clean image + σ = 1 grey level of noise, PSNR against the clean image", "",
-          "| method | mean PSNR | worst image |", "|---|---:|---:|"]
+          "| method | mean PSNR | worst image | which |", "|---|---:|---:|---|"]
     for m in focus_methods:
+        worst = min((r for r in focus if r["method"] == m), key=lambda r: r["psnr"])
         vals = [r["psnr"] for r in focus if r["method"] == m]
-        md.append(f"| {m} | {np.mean(vals):.2f} | {np.min(vals):.2f} |")
+        md.append(f"| {m} | {np.mean(vals):.2f} | {worst['psnr']:.2f} | {worst['image']} |")
     md += ["", "## Constant black input: largest output value (grey levels)", "",
            "| model | 8-bit | 16-bit |", "|---|---:|---:|"]
     md += [f"| {k} | {v['uint8']} | {v['uint16']} |" for k, v in black.items()]
