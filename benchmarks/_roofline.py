@@ -17,26 +17,38 @@ import time
 import torch
 
 
-def _best(fn, repeats: int = 5) -> float:
+def sync(device: torch.device | str = "cpu") -> None:
+    """Wait for queued GPU work, so that a wall-clock time covers it (no-op on CPU)."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _best(fn, repeats: int = 5, device: torch.device | str = "cpu") -> float:
     fn()
+    sync(device)
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
+        sync(device)
         best = min(best, time.perf_counter() - start)
     return best
 
 
-def measure_peak_gflops() -> dict[str, float]:
-    """{"matmul": GFLOP/s, "conv": GFLOP/s, "peak": max of both}."""
-    n = 1024
-    a, b = torch.rand(n, n), torch.rand(n, n)
-    matmul = 2 * n**3 / _best(lambda: a @ b) / 1e9
-    x = torch.rand(1, 64, 256, 256)
-    conv = torch.nn.Conv2d(64, 64, 3, padding=1, bias=False).eval()
+def measure_peak_gflops(device: torch.device | str = "cpu") -> dict[str, float]:
+    """{"matmul": GFLOP/s, "conv": GFLOP/s, "peak": max of both}, in float32.
+
+    On a GPU the probes are larger (a 4096^2 GEMM, a batch of 16 for the convolution) so that
+    they fill the device; PyTorch's default TF32 settings apply, as they do to the models."""
+    gpu = torch.device(device).type == "cuda"
+    n, batch = (4096, 16) if gpu else (1024, 1)
+    a, b = torch.rand(n, n, device=device), torch.rand(n, n, device=device)
+    matmul = 2 * n**3 / _best(lambda: a @ b, device=device) / 1e9
+    x = torch.rand(batch, 64, 256, 256, device=device)
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1, bias=False).eval().to(device)
     with torch.inference_mode():
-        seconds = _best(lambda: conv(x))
-    conv_rate = 2 * 9 * 64 * 64 * 256 * 256 / seconds / 1e9
+        seconds = _best(lambda: conv(x), device=device)
+    conv_rate = 2 * 9 * 64 * 64 * 256 * 256 * batch / seconds / 1e9
     return {"matmul": matmul, "conv": conv_rate, "peak": max(matmul, conv_rate)}
 
 

@@ -1,4 +1,4 @@
-"""The product's deblur path against a naive eager fp32 whole-image forward, on CPU.
+"""The product's deblur path against a naive eager fp32 whole-image forward, on CPU or a GPU.
 
 For each model (default: the bundled default model and ``midnet-paper``; registry names get
 seeded random weights, the speed does not depend on them) and each image size:
@@ -18,6 +18,9 @@ seeded random weights, the speed does not depend on them) and each image size:
 
     PYTHONPATH=src python benchmarks/inference_throughput.py                 # both parts
     PYTHONPATH=src python benchmarks/inference_throughput.py --part memory --sizes 4096x4096
+    PYTHONPATH=src python benchmarks/inference_throughput.py --part speed --device cuda
+
+On a GPU the roofline is the device's float32 (TF32 where PyTorch allows it) matmul/conv rate.
 """
 
 from __future__ import annotations
@@ -59,17 +62,19 @@ def _image(height: int, width: int, seed: int = 0):
     return np.clip((smooth + rng.normal(0, 0.03, smooth.shape)) * 65535, 0, 65535).astype(np.uint16)
 
 
-def speed(model_name: str, sizes: list[tuple[int, int]], rounds: int, roof: dict) -> list[dict]:
+def speed(model_name: str, sizes: list[tuple[int, int]], rounds: int, roof: dict,
+          device: str = "cpu") -> list[dict]:
     import numpy as np
     import torch
 
-    from _roofline import forward_flops
+    from _roofline import forward_flops, sync
     from midnet.inference.budget import available_memory, bytes_per_pixel
     from midnet.inference.deblurrer import Deblurrer
     from midnet.inference.tiling import model_alignment, reflect_pad
 
     net = _load(model_name).eval()
-    deblurrer = Deblurrer(net, device="cpu")  # its defaults (a copy of net)
+    deblurrer = Deblurrer(net, device=device)  # its defaults (a copy of net)
+    net = net.to(device)
     start = time.perf_counter()
     execution = deblurrer.prepare()
     prepare_s = time.perf_counter() - start
@@ -77,14 +82,14 @@ def speed(model_name: str, sizes: list[tuple[int, int]], rounds: int, roof: dict
     rows = []
     for height, width in sizes:
         image = _image(height, width)
-        x = reflect_pad(torch.from_numpy(image.astype(np.float32) / 65535)[None, None], align, align)
+        x = reflect_pad(torch.from_numpy(image.astype(np.float32) / 65535)[None, None], align, align).to(device)
         flops = forward_flops(net, tuple(x.shape))
         need = bytes_per_pixel(net, 1, align) * x.shape[2] * x.shape[3]
-        naive_ok = need < available_memory(torch.device("cpu")) / 2
+        naive_ok = need < available_memory(torch.device(device)) / 2
 
         def naive():
             with torch.inference_mode():
-                return net(x)[0, 0, align:align + height, align:align + width].numpy()
+                return net(x)[0, 0, align:align + height, align:align + width].float().cpu().numpy()
 
         out = deblurrer(image)  # warm-up at this size
         ref = naive() if naive_ok else None
@@ -93,8 +98,10 @@ def speed(model_name: str, sizes: list[tuple[int, int]], rounds: int, roof: dict
             for name, fn in (("deblurrer", lambda: deblurrer(image)), ("naive", naive)):
                 if name == "naive" and not naive_ok:
                     continue
+                sync(device)
                 t = time.perf_counter()
                 fn()
+                sync(device)
                 times[name].append(time.perf_counter() - t)
         d = statistics.median(times["deblurrer"])
         n = statistics.median(times["naive"]) if naive_ok else float("nan")
@@ -138,6 +145,7 @@ def main() -> None:
     parser.add_argument("--part", choices=["speed", "memory", "both"], default="both")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: PyTorch's default)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the speed part; memory is CPU only)")
     parser.add_argument("--json", help="also write the rows to this JSON file")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -153,13 +161,13 @@ def main() -> None:
     if args.part in ("speed", "both"):
         from _roofline import measure_peak_gflops
 
-        roof = measure_peak_gflops()
+        roof = measure_peak_gflops(args.device)
         print(f"speed: {torch.get_num_threads()} threads, torch {torch.__version__}; peak matmul "
               f"{roof['matmul']:.1f}, conv {roof['conv']:.1f} GFLOP/s; medians of {args.rounds} interleaved rounds")
         print(f"{'model':<14} {'size':>10} {'execution':>9} {'prepare s':>9} {'Deblurrer s':>11} {'naive s':>8} "
               f"{'ratio':>6} {'MAD grey':>9} {'peak% D':>8} {'peak% N':>8}  plan (tile, overlap, batch)")
         for model in args.models:
-            for row in speed(model, sizes, args.rounds, roof):
+            for row in speed(model, sizes, args.rounds, roof, args.device):
                 rows.append(row)
                 print(f"{row['model']:<14} {row['size']:>10} {row['execution']:>9} {row['prepare_s']:>9.1f} "
                       f"{row['deblurrer_s']:>11.2f} {row['naive_s']:>8.2f} {row['ratio']:>6.2f} "

@@ -1,4 +1,4 @@
-"""Training steps per second on CPU: eager fp32 against the optimised variants, interleaved.
+"""Training steps per second (CPU or GPU): eager fp32 against the optimised variants, interleaved.
 
 For each model (default: ``midnet-small`` and ``midnet-tiny``, the bundled default model's
 architecture) one full training step (forward, the configured multi-term loss, backward, Adam)
@@ -8,7 +8,9 @@ same weights in this one process:
 * ``eager``: fp32, as `DeblurModule` runs with ``train.compile=false``;
 * ``channels_last``: NHWC memory format (``train.channels_last``);
 * ``compiled``: ``torch.compile`` of the network (``train.compile``);
-* ``compiled+cl``: both.
+* ``compiled+cl``: both;
+* ``bf16``, ``compiled+bf16``: under bf16 autocast (``train.precision=bf16-mixed``), GPU only by
+  default.
 
 Rounds are interleaved (every variant once per round) and the median is reported, so a load
 change on a shared machine hits all variants alike; ``x eager`` is the ratio that carries across
@@ -18,6 +20,7 @@ time of a compiled variant (compilation) is printed too.
 
     PYTHONPATH=src python benchmarks/train_variants.py --models midnet-small midnet-tiny
     PYTHONPATH=src python benchmarks/train_variants.py --loss-curve 60   # eager vs compiled losses
+    PYTHONPATH=src python benchmarks/train_variants.py --device cuda --batch 32 --crop 256
 """
 
 from __future__ import annotations
@@ -36,29 +39,41 @@ from _roofline import forward_flops, measure_peak_gflops  # noqa: E402
 from midnet.training.config import TrainConfig  # noqa: E402
 from midnet.training.module import DeblurModule  # noqa: E402
 
-VARIANTS = {"eager": (False, False), "channels_last": (False, True), "compiled": (True, False),
-            "compiled+cl": (True, True)}
+#: name -> (compile, channels_last, bf16 autocast)
+VARIANTS = {"eager": (False, False, False), "channels_last": (False, True, False),
+            "compiled": (True, False, False), "compiled+cl": (True, True, False),
+            "bf16": (False, False, True), "compiled+bf16": (True, False, True)}
+#: bf16 autocast is what ``train.precision=bf16-mixed`` runs on a GPU; a CPU without AMX runs it
+#: many times slower (docs/results/speed-cpu.md), so the CPU default leaves those variants out
+CPU_VARIANTS = ["eager", "channels_last", "compiled", "compiled+cl"]
 
 
-def make_module(model: str, compile_: bool, channels_last: bool) -> DeblurModule:
+def make_module(model: str, compile_: bool, channels_last: bool, bf16: bool = False,
+                device: str = "cpu") -> DeblurModule:
     cfg = TrainConfig().updated(f"model.name={model}", f"train.compile={str(compile_).lower()}",
                                 f"train.channels_last={str(channels_last).lower()}")
     torch.manual_seed(0)
-    return DeblurModule(cfg)
+    module = DeblurModule(cfg).to(device)
+    module.bf16 = bf16  # read by make_step
+    return module
 
 
 def make_step(module: DeblurModule, batches: list[dict[str, torch.Tensor]]):
     opt = module.configure_optimizers()["optimizer"]
     forward = module.train_forward
     counter = iter(range(10**9))
+    device = next(module.parameters()).device
+    batches = [{k: v.to(device) for k, v in b.items()} for b in batches]
+    bf16 = getattr(module, "bf16", False)
 
     def step() -> float:
         b = batches[next(counter) % len(batches)]
-        total, _ = module.loss_fn(forward(module._prepare(b["input"])), b["target"], b["mask"])
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            total, _ = module.loss_fn(forward(module._prepare(b["input"])), b["target"], b["mask"])
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()
-        return float(total.detach())
+        return float(total.detach())  # waits for the device
     return step
 
 
@@ -77,7 +92,9 @@ def random_batches(count: int, batch: int, crop: int) -> list[dict[str, torch.Te
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", nargs="+", default=["midnet-small", "midnet-tiny"])
-    ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--variants", nargs="+", default=None, choices=list(VARIANTS),
+                    help=f"default: {' '.join(CPU_VARIANTS)} on CPU, all on a GPU")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--steps", type=int, default=3, help="timed steps per variant per round")
@@ -87,17 +104,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="instead: train eager and compiled for STEPS steps from the same start and print both losses")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
+    args.variants = args.variants or (CPU_VARIANTS if args.device == "cpu" else list(VARIANTS))
     batches = random_batches(4, args.batch, args.crop)
     if args.loss_curve:
         return loss_curve(args, batches)
-    roof = measure_peak_gflops()
-    print(f"CPU training, crop {args.crop}, batch {args.batch}, {args.threads} threads, torch {torch.__version__}; "
+    roof = measure_peak_gflops(args.device)
+    print(f"{args.device} training, crop {args.crop}, batch {args.batch}, {args.threads} threads, torch {torch.__version__}; "
           f"peak: matmul {roof['matmul']:.1f}, conv {roof['conv']:.1f} GFLOP/s")
     print(f"{'model':<14} {'variant':<14} {'steps/s':>8} {'x eager':>8} {'GFLOP/s':>8} {'of peak':>8} {'1st step s':>10}")
     for model in args.models:
         steps, first = {}, {}
         for name in args.variants:
-            module = make_module(model, *VARIANTS[name])
+            module = make_module(model, *VARIANTS[name], device=args.device)
             step = make_step(module, batches)
             start = time.perf_counter()
             step()  # warm-up (compiles)
@@ -125,7 +143,7 @@ def loss_curve(args: argparse.Namespace, batches: list[dict[str, torch.Tensor]])
     for model in args.models:
         curves = {}
         for name in ("eager", "compiled"):
-            step = make_step(make_module(model, *VARIANTS[name]), batches)
+            step = make_step(make_module(model, *VARIANTS[name], device=args.device), batches)
             curves[name] = [step() for _ in range(args.loss_curve)]
         diffs = [abs(a - b) / max(abs(a), 1e-12) for a, b in zip(curves["eager"], curves["compiled"])]
         first, last = curves["eager"][0], curves["eager"][-1]
