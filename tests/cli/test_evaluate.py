@@ -60,3 +60,28 @@ def test_evaluate_by_registry_name_and_fixed_bar(tmp_path: Path, pairs: Path) ->
     doc = json.loads((tmp_path / "e" / "results.json").read_text())
     assert {i["databar_rows"] for i in doc["images"]} == {4}
     assert not list((tmp_path / "e").glob("*.png"))
+
+
+def test_evaluate_registered_undoes_a_moved_capture(tmp_path: Path) -> None:
+    """A 'blurry' capture that is the sharp one moved by 5 px: registered, the input matches."""
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(3)
+    sharp = np.clip(gaussian_filter(rng.random((96, 128)), 2) * 4 - 1.5, 0, 1)
+    sharp = np.rint(sharp * 255).astype(np.uint8)
+    moved = np.roll(sharp, 5, axis=1)
+    for sub, image in (("blur", moved), ("sharp", sharp)):
+        (tmp_path / sub).mkdir()
+        Image.fromarray(image).save(tmp_path / sub / "a.png")
+    out = tmp_path / "e"
+    res = CliRunner().invoke(cli, ["evaluate", "--model", "sem-general", "--input-dir", str(tmp_path / "blur"),
+                                   "--target-dir", str(tmp_path / "sharp"), "--out", str(out), "--panels", "0",
+                                   "--databar", "none", "--registered"])
+    assert res.exit_code == 0, res.output
+    assert "registered: PSNR" in res.output
+    image = json.loads((out / "results.json").read_text())["images"][0]
+    assert image["registered"]["shift_x"] == pytest.approx(-5, abs=0.5)
+    assert image["registered"]["shift_y"] == pytest.approx(0, abs=0.5)
+    assert image["registered"]["input_registered_psnr"] > image["input_psnr"] + 15
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert {"registered_psnr", "input_registered_ssim", "shift_x"} <= set(rows[0])

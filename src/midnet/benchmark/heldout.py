@@ -222,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     methods = list(dict.fromkeys(r["method"] for r in syn))
     focus_methods = list(dict.fromkeys(r["method"] for r in focus))
     md = [f"# Held-out validation ({', '.join(args.sources)})", "",
-          f"Command: `python -m midnet.benchmark.heldout --corpus CORPUS --frames FRAMES "
+          "Command: `python -m midnet.benchmark.heldout --corpus CORPUS --frames FRAMES "
           + " ".join(f"--model {s}" for s in args.model) + f" --crop {args.crop} --out {args.out}`", "",
           f"## Synthetic defocus: Gaussian PSF σ px, Gaussian noise σ = {NOISE:g} grey levels, 8-bit "
           f"({len(images)} images, centre {args.crop} px crops; mean over images)", "",

@@ -25,9 +25,13 @@ from midnet.cli.options import (databar_option, device_option, failure, model_op
 @device_option()
 @tile_option()
 @tlc_option()
+@click.option("--registered", is_flag=True,
+              help="Also score each pair after moving it by the shift measured between its two captures "
+                   "(for re-takes moved by the stage or beam).")
 @click.option("--overwrite", is_flag=True, help="Replace results already in --out.")
 def command(model: str | None, input_dir: Path, target_dir: Path, out: Path, panels: int, databar: str | int,
-            data_range: float | None, device: str, tile: int | None, tlc: int, overwrite: bool) -> None:
+            data_range: float | None, device: str, tile: int | None, tlc: int, registered: bool,
+            overwrite: bool) -> None:
     """Score restored images against sharp targets; the blurry input is scored as a baseline.
 
     Restoration and scores are those of `midnet deblur` and every other command
@@ -43,9 +47,13 @@ def command(model: str | None, input_dir: Path, target_dir: Path, out: Path, pan
         raise usage_error(exc) from None
     try:
         doc = evaluate_folder(deblurrer, input_dir, target_dir, out, panels=panels, databar=databar,
-                              data_range=data_range, overwrite=overwrite, model_label=deblurrer.model_name)
+                              data_range=data_range, overwrite=overwrite, model_label=deblurrer.model_name,
+                              registered=registered)
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
         raise failure(exc) from None
     m = doc["mean"]
     click.echo(f"{doc['count']} images: PSNR {m['psnr']:.2f} dB (input {m['input_psnr']:.2f}), "
                f"SSIM {m['ssim']:.4f} (input {m['input_ssim']:.4f}) -> {out / 'results.csv'}")
+    if registered:
+        click.echo(f"registered: PSNR {m['registered_psnr']:.2f} dB (input {m['input_registered_psnr']:.2f}), "
+                   f"SSIM {m['registered_ssim']:.4f} (input {m['input_registered_ssim']:.4f})")

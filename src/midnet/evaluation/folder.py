@@ -4,6 +4,10 @@ of the untouched input), write results.csv/results.json and side-by-side panels.
 Why the input is scored too: on real SEM pairs the blurry capture is already close to the
 sharp one in PSNR; a restoration only helps if it beats that baseline on the same pixels.
 Both are scored by :mod:`midnet.evaluation.scoring`, the rule every command shares.
+
+With ``registered=True`` each pair is also scored after moving the restoration (and the input)
+by the shift measured between the two captures (`capture_shift`): a re-take after refocusing is
+often moved by the stage or beam, and the plain score then rewards smoothing over deblurring.
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from midnet.data import list_pairs
-from midnet.evaluation.scoring import DataBar, Score, load_pair, mean_score, restore, score_pair
+from midnet.evaluation.scoring import (DataBar, Score, capture_shift, load_pair, mean_score, restore, score_pair,
+                                       score_registered)
 from midnet.inference.deblurrer import Deblurrer
 from midnet.io import to_float
 from midnet.io.atomic import atomic_write_bytes, atomic_write_text
@@ -33,6 +38,8 @@ class ImageScore:
     input_psnr: float
     input_ssim: float
     databar_rows: int
+    #: with ``registered``: registered_psnr/ssim, input_registered_psnr/ssim, shift_y, shift_x
+    registered: dict[str, float] = field(default_factory=dict)
 
 
 def _grey_u8(array: np.ndarray) -> np.ndarray:
@@ -69,8 +76,10 @@ def _write_png(array: np.ndarray, path: Path) -> None:
 
 def evaluate_folder(deblurrer: Deblurrer, input_dir: str | Path, target_dir: str | Path, out: str | Path, *,
                     panels: int = 4, databar: DataBar = "auto", data_range: float | None = None,
-                    overwrite: bool = False, model_label: str = "") -> dict:
-    """Score every pair, write results.csv/results.json and `panels` PNG panels into `out`."""
+                    overwrite: bool = False, model_label: str = "", registered: bool = False) -> dict:
+    """Score every pair, write results.csv/results.json and `panels` PNG panels into `out`.
+
+    ``registered``: also score each pair after moving it by the captures' measured shift."""
     out = Path(out)
     existing = [out / f for f in RESULT_FILES if (out / f).exists()]
     if existing and not overwrite:
@@ -83,20 +92,35 @@ def evaluate_folder(deblurrer: Deblurrer, input_dir: str | Path, target_dir: str
         restored = restore(deblurrer, pair)
         r = score_pair(restored, pair, data_range=data_range)
         i = score_pair(pair.blurry, pair, data_range=data_range)
-        scores.append(ImageScore(pair.name, r.psnr, r.ssim, i.psnr, i.ssim, pair.databar_rows))
+        extra: dict[str, float] = {}
+        if registered:
+            shift = capture_shift(pair)
+            rr = score_registered(restored, pair, shift, data_range=data_range)
+            ri = score_registered(pair.blurry, pair, shift, data_range=data_range)
+            extra = {"registered_psnr": rr.psnr, "registered_ssim": rr.ssim, "input_registered_psnr": ri.psnr,
+                     "input_registered_ssim": ri.ssim, "shift_y": float(shift[0]), "shift_x": float(shift[1])}
+        scores.append(ImageScore(pair.name, r.psnr, r.ssim, i.psnr, i.ssim, pair.databar_rows, extra))
         if k < panels:
             _write_png(panel(pair.blurry, restored, pair.sharp), out / f"{pair.name}_panel.png")
     restored_mean = mean_score([Score(s.psnr, s.ssim) for s in scores])
     input_mean = mean_score([Score(s.input_psnr, s.input_ssim) for s in scores])
     means = {"psnr": restored_mean.psnr, "ssim": restored_mean.ssim,
              "input_psnr": input_mean.psnr, "input_ssim": input_mean.ssim}
+    rows = [{"psnr": s.psnr, "ssim": s.ssim, "input_psnr": s.input_psnr, "input_ssim": s.input_ssim,
+             **s.registered} for s in scores]
+    if registered and scores:
+        for key in ("registered", "input_registered"):
+            m = mean_score([Score(r[f"{key}_psnr"], r[f"{key}_ssim"]) for r in rows])
+            means[f"{key}_psnr"], means[f"{key}_ssim"] = m.psnr, m.ssim
     fields = list(means)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["name", *fields, "databar_rows"])
-    for s in scores:
-        writer.writerow([s.name, *(f"{getattr(s, f):.4f}" for f in fields), s.databar_rows])
-    writer.writerow(["mean", *(f"{means[f]:.4f}" for f in fields), ""])
+    extra_fields = ["shift_y", "shift_x"] if registered else []
+    writer.writerow(["name", *fields, *extra_fields, "databar_rows"])
+    for s, r in zip(scores, rows):
+        writer.writerow([s.name, *(f"{r[f]:.4f}" for f in fields), *(f"{r[f]:.2f}" for f in extra_fields),
+                         s.databar_rows])
+    writer.writerow(["mean", *(f"{means[f]:.4f}" for f in fields), *([""] * len(extra_fields)), ""])
     atomic_write_text(out / "results.csv", buf.getvalue())
     doc = {"model": model_label, "input_dir": str(input_dir), "target_dir": str(target_dir),
            "count": len(scores), "mean": means, "images": [asdict(s) for s in scores]}

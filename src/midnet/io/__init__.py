@@ -1,10 +1,10 @@
 """Reading and writing microscope image files (TIFF, PNG, JPEG, BMP) with their metadata."""
 
+from midnet.io.atomic import atomic_write
 from midnet.io.files import read_image, write_image
 from midnet.io.images import (
     SUFFIXES,
     ImageFile,
-    atomic_write,
     from_float,
     image_format,
     to_float,

@@ -12,12 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 import logging
-import re
 from typing import Any
 
 import numpy as np
-
-from midnet.io.atomic import atomic_write  # noqa: F401  (re-exported: midnet.io.atomic_write)
 
 log = logging.getLogger(__name__)
 
