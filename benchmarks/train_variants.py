@@ -1,14 +1,18 @@
 """Training steps per second (CPU or GPU): eager fp32 against the optimised variants, interleaved.
 
 For each model (default: ``midnet-small`` and ``midnet-tiny``, the bundled default model's
-architecture) one full training step (forward, the configured multi-term loss, backward, Adam)
-is timed on random crops (batch 8, 128 px by default) in these variants, all built from the
-same weights in this one process:
+architecture) one full training step is timed on random crops (batch 8, 128 px by default) as
+`DeblurModule` runs it under Lightning: ``module.train_loss`` (network and the configured
+multi-term loss), backward, gradient clipping where ``optim.grad_clip`` is set, and the optimiser
+and learning-rate schedule of ``module.configure_optimizers`` (a fused Adam where torch has one).
+Variants, all built from the same weights in this one process:
 
 * ``eager``: fp32, as `DeblurModule` runs with ``train.compile=false``;
 * ``channels_last``: NHWC memory format (``train.channels_last``);
-* ``compiled``: ``torch.compile`` of the network (``train.compile``);
+* ``compiled``: ``torch.compile`` of network and loss as one function (``train.compile``);
 * ``compiled+cl``: both;
+* ``eager-unfused``, ``compiled-unfused``: as ``eager``/``compiled`` with torch's default
+  (unfused) Adam, what the fused optimiser gains;
 * ``bf16``, ``compiled+bf16``: under bf16 autocast (``train.precision=bf16-mixed``), GPU only by
   default.
 
@@ -21,6 +25,7 @@ time of a compiled variant (compilation) is printed too.
     PYTHONPATH=src python benchmarks/train_variants.py --models midnet-small midnet-tiny
     PYTHONPATH=src python benchmarks/train_variants.py --loss-curve 60   # eager vs compiled losses
     PYTHONPATH=src python benchmarks/train_variants.py --device cuda --batch 32 --crop 256
+    PYTHONPATH=src python benchmarks/train_variants.py --set optim.grad_clip=0.5  # config overrides
 """
 
 from __future__ import annotations
@@ -39,28 +44,34 @@ from _roofline import forward_flops, measure_peak_gflops  # noqa: E402
 from midnet.training.config import TrainConfig  # noqa: E402
 from midnet.training.module import DeblurModule  # noqa: E402
 
-#: name -> (compile, channels_last, bf16 autocast)
-VARIANTS = {"eager": (False, False, False), "channels_last": (False, True, False),
-            "compiled": (True, False, False), "compiled+cl": (True, True, False),
-            "bf16": (False, False, True), "compiled+bf16": (True, False, True)}
+#: name -> (compile, channels_last, bf16 autocast, fused optimiser where supported)
+VARIANTS = {"eager": (False, False, False, True), "channels_last": (False, True, False, True),
+            "compiled": (True, False, False, True), "compiled+cl": (True, True, False, True),
+            "eager-unfused": (False, False, False, False), "compiled-unfused": (True, False, False, False),
+            "bf16": (False, False, True, True), "compiled+bf16": (True, False, True, True)}
 #: bf16 autocast is what ``train.precision=bf16-mixed`` runs on a GPU; a CPU without AMX runs it
 #: many times slower (docs/results/speed-cpu.md), so the CPU default leaves those variants out
 CPU_VARIANTS = ["eager", "channels_last", "compiled", "compiled+cl"]
 
 
-def make_module(model: str, compile_: bool, channels_last: bool, bf16: bool = False,
-                device: str = "cpu") -> DeblurModule:
+def make_module(model: str, compile_: bool, channels_last: bool, bf16: bool = False, fused: bool = True,
+                device: str = "cpu", sets: tuple[str, ...] = ()) -> DeblurModule:
     cfg = TrainConfig().updated(f"model.name={model}", f"train.compile={str(compile_).lower()}",
-                                f"train.channels_last={str(channels_last).lower()}")
+                                f"train.channels_last={str(channels_last).lower()}", *sets)
     torch.manual_seed(0)
     module = DeblurModule(cfg).to(device)
     module.bf16 = bf16  # read by make_step
+    module.fused_optimizer = fused  # read by configure_optimizers
     return module
 
 
 def make_step(module: DeblurModule, batches: list[dict[str, torch.Tensor]]):
-    opt = module.configure_optimizers()["optimizer"]
-    forward = module.train_forward
+    """One training step as Lightning's automatic optimisation runs `DeblurModule`'s."""
+    conf = module.configure_optimizers()
+    opt, sched = conf["optimizer"], conf["lr_scheduler"]["scheduler"]
+    params = [p for group in opt.param_groups for p in group["params"]]
+    clip = module.config.optim.grad_clip
+    loss = module.train_loss  # the compiled network + loss with train.compile
     counter = iter(range(10**9))
     device = next(module.parameters()).device
     batches = [{k: v.to(device) for k, v in b.items()} for b in batches]
@@ -69,11 +80,15 @@ def make_step(module: DeblurModule, batches: list[dict[str, torch.Tensor]]):
     def step() -> float:
         b = batches[next(counter) % len(batches)]
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            total, _ = module.loss_fn(forward(module._prepare(b["input"])), b["target"], b["mask"])
+            total, _ = loss(module._prepare(b["input"]), b["target"], b["mask"])
         opt.zero_grad(set_to_none=True)
         total.backward()
+        if clip:  # gradient_clip_val, gradient_clip_algorithm="norm"
+            torch.nn.utils.clip_grad_norm_(params, clip)
         opt.step()
+        sched.step()
         return float(total.detach())  # waits for the device
+    step.fused = bool(opt.defaults.get("fused"))  # type: ignore[attr-defined]
     return step
 
 
@@ -100,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=3, help="timed steps per variant per round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                    help="a training-config override for every variant, e.g. optim.grad_clip=0.5 (repeatable)")
     ap.add_argument("--loss-curve", type=int, default=0, metavar="STEPS",
                     help="instead: train eager and compiled for STEPS steps from the same start and print both losses")
     args = ap.parse_args(argv)
@@ -111,12 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     roof = measure_peak_gflops(args.device)
     print(f"{args.device} training, crop {args.crop}, batch {args.batch}, {args.threads} threads, torch {torch.__version__}; "
           f"peak: matmul {roof['matmul']:.1f}, conv {roof['conv']:.1f} GFLOP/s")
-    print(f"{'model':<14} {'variant':<14} {'steps/s':>8} {'x eager':>8} {'GFLOP/s':>8} {'of peak':>8} {'1st step s':>10}")
+    print(f"{'model':<14} {'variant':<16} {'steps/s':>8} {'x eager':>8} {'GFLOP/s':>8} {'of peak':>8} {'1st step s':>10} "
+          f"{'fused':>5}")
     for model in args.models:
-        steps, first = {}, {}
+        steps, first, fused = {}, {}, {}
         for name in args.variants:
-            module = make_module(model, *VARIANTS[name], device=args.device)
+            module = make_module(model, *VARIANTS[name], device=args.device, sets=tuple(args.sets))
             step = make_step(module, batches)
+            fused[name] = step.fused
             start = time.perf_counter()
             step()  # warm-up (compiles)
             first[name] = time.perf_counter() - start
@@ -133,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.variants:
             rate = statistics.median(rates[name])
             gflops = rate * flops / 1e9  # backward counted as 2x forward
-            print(f"{model:<14} {name:<14} {rate:>8.3f} {rate / base:>8.2f} {gflops:>8.1f} "
-                  f"{gflops / roof['peak']:>8.2f} {first[name]:>10.1f}", flush=True)
+            print(f"{model:<14} {name:<16} {rate:>8.3f} {rate / base:>8.2f} {gflops:>8.1f} "
+                  f"{gflops / roof['peak']:>8.2f} {first[name]:>10.1f} {'yes' if fused[name] else 'no':>5}", flush=True)
     return 0
 
 
@@ -143,7 +162,7 @@ def loss_curve(args: argparse.Namespace, batches: list[dict[str, torch.Tensor]])
     for model in args.models:
         curves = {}
         for name in ("eager", "compiled"):
-            step = make_step(make_module(model, *VARIANTS[name], device=args.device), batches)
+            step = make_step(make_module(model, *VARIANTS[name], device=args.device, sets=tuple(args.sets)), batches)
             curves[name] = [step() for _ in range(args.loss_curve)]
         diffs = [abs(a - b) / max(abs(a), 1e-12) for a, b in zip(curves["eager"], curves["compiled"])]
         first, last = curves["eager"][0], curves["eager"][-1]

@@ -9,6 +9,7 @@ bar left out), so the best checkpoint is picked by the number a user will later 
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from typing import Any
@@ -34,12 +35,59 @@ def _loss_from_config(cfg: TrainConfig) -> MultiLoss:
 #: ``train.compile: auto`` compiles runs of at least this many steps of networks with at least
 #: COMPILE_MIN_PARAMS parameters. Measured with benchmarks/train_variants.py
 #: (docs/results/speed-cpu.md), batch 8 of 128-px crops on 2 CPU cores: midnet-small (1.5 M
-#: parameters) steps 2.2x faster compiled, and compiling (one to three minutes) pays back within
-#: a hundred steps; midnet-tiny (0.3 M) was not faster compiled (0.82x, within the noise of
-#: a loaded machine), as its steps are dominated by per-operation overheads compile does not
-#: remove. Short runs (smoke tests, CI) stay eager.
+#: parameters) steps 1.3-1.4x faster compiled on a quiet machine (2.2x under load), and
+#: compiling (one to three minutes) pays back within a few hundred steps; midnet-tiny (0.3 M)
+#: was 0.82x under load (1.47x on a quiet machine, measured after this threshold was set).
+#: Short runs (smoke tests, CI) stay eager.
 COMPILE_MIN_STEPS = 1000
 COMPILE_MIN_PARAMS = 1_000_000
+
+
+#: Lightning precisions that run under autocast (its MixedPrecision plugin), which refuses gradient
+#: clipping with an optimiser that unscales gradients itself (a fused one)
+AMP_PRECISIONS = frozenset({"16-mixed", "bf16-mixed", "16", "bf16"})
+
+
+def make_optimizer(cls: type[torch.optim.Optimizer], params: list[torch.nn.Parameter], *, fused: bool = True,
+                   **kwargs: Any) -> torch.optim.Optimizer:
+    """``cls(params, fused=True, **kwargs)`` where torch has a fused kernel for the parameters' device.
+
+    Why: one fused kernel per step instead of several foreach passes over the parameters; on
+    2 CPU cores midnet-small steps faster with it (docs/results/speed-cpu.md). torch builds its
+    CPU kernel from 2.4 on (CUDA earlier) and raises at construction where it has none, so
+    that is the test; elsewhere (older torch, other devices) this is the default optimiser.
+    """
+    opt = None
+    if fused:
+        try:
+            opt = cls(params, fused=True, **kwargs)
+        except (RuntimeError, TypeError, ValueError):
+            pass
+    opt = opt if opt is not None else cls(params, **kwargs)
+    if hasattr(opt, "register_load_state_dict_pre_hook"):
+        opt.register_load_state_dict_pre_hook(_keep_fused_choice)
+    return opt
+
+
+def _keep_fused_choice(optimizer: torch.optim.Optimizer, state_dict: dict[str, Any]) -> dict[str, Any]:
+    """Loading a state (``--resume``) keeps this optimiser's fused choice.
+
+    Why: saved param groups carry the flag they were saved with, and loading would replace this
+    one's: a checkpoint from before fusing would resume unfused (and, under a gradient scaler,
+    fail: the optimiser was built to unscale in its step), a fused one would resume fused where
+    torch has no fused kernel."""
+    groups = [{**saved, "fused": current.get("fused")}
+              for saved, current in zip(state_dict["param_groups"], optimizer.param_groups)]
+    return {**state_dict, "param_groups": groups}
+
+
+def net_and_loss(model: torch.nn.Module, loss_fn: MultiLoss, x: torch.Tensor, target: torch.Tensor,
+                 mask: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The training loss of one batch: ``loss_fn(model(x), target, mask)``, i.e. (total, terms).
+
+    A free function taking the modules as arguments (not a bound method) so that its compiled
+    form holds no reference to one `DeblurModule`: a copy of the module trains its own weights."""
+    return loss_fn(model(x), target, mask)
 
 
 def compile_enabled(train: TrainSection, params: int | None = None) -> bool:
@@ -52,6 +100,10 @@ def compile_enabled(train: TrainSection, params: int | None = None) -> bool:
 
 class DeblurModule(L.LightningModule):
     """Wraps `midnet.models` networks; the attribute is `model` so checkpoints read as ``model.*``."""
+
+    #: a fused Adam/AdamW where torch has one (`make_optimizer`); benchmarks/train_variants.py
+    #: turns it off to measure what it gains
+    fused_optimizer: bool = True
 
     def __init__(self, config: TrainConfig | dict[str, Any]) -> None:
         super().__init__()
@@ -69,9 +121,12 @@ class DeblurModule(L.LightningModule):
         self.channels_last = config.train.channels_last
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
-        # kept out of the module tree (plain __dict__ entry) so checkpoints stay ``model.*``
-        self.__dict__["_train_forward"] = self._compiled_forward() if compile_enabled(
-            config.train, sum(p.numel() for p in self.model.parameters())) else None
+        # kept out of the module tree (plain __dict__ entries) so checkpoints stay ``model.*``;
+        # torch.compile is lazy: nothing compiles before the first call
+        compiled = compile_enabled(config.train, sum(p.numel() for p in self.model.parameters()))
+        self.__dict__["_train_forward"] = self._compiled_forward() if compiled else None
+        self.__dict__["_train_loss"] = (torch.compile(net_and_loss)
+                                        if self.__dict__["_train_forward"] is not None else None)
 
     def _compiled_forward(self):
         """``torch.compile`` of the network for training crops (fixed size: one graph).
@@ -90,9 +145,24 @@ class DeblurModule(L.LightningModule):
 
     @property
     def train_forward(self):
-        """What training steps call: the compiled network when ``train.compile`` is on."""
+        """The network alone as training compiles it (``train.compile``), else the eager network.
+
+        Training steps call `train_loss` (network and loss compiled as one function); this is
+        for callers that want the network's output only."""
         compiled = self.__dict__.get("_train_forward")
         return self.model if compiled is None else compiled
+
+    @property
+    def train_loss(self):
+        """What training steps call: ``(x, target, mask) -> (total, terms)``, the loss of the
+        network's output (`MultiLoss`: the total and the unweighted terms, detached).
+
+        With ``train.compile`` on this is ``torch.compile`` of network and loss as one function:
+        one graph for forward and loss, one for their backward (on 2 CPU cores as fast as
+        compiling the network alone, within noise: docs/results/speed-cpu.md). Otherwise the
+        eager network and loss."""
+        fn = self.__dict__.get("_train_loss") or net_and_loss
+        return functools.partial(fn, self.model, self.loss_fn)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -102,9 +172,7 @@ class DeblurModule(L.LightningModule):
 
     # ---- training -------------------------------------------------------------------------
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        forward = self.train_forward
-        pred = forward(self._prepare(batch["input"]))
-        total, terms = self.loss_fn(pred, batch["target"], batch["mask"])
+        total, terms = self.train_loss(self._prepare(batch["input"]), batch["target"], batch["mask"])
         bs = batch["input"].shape[0]
         self.log("train/loss", total, prog_bar=True, batch_size=bs)
         for name, value in terms.items():
@@ -116,7 +184,10 @@ class DeblurModule(L.LightningModule):
         o, t = self.config.optim, self.config.train
         params = [p for p in self.model.parameters() if p.requires_grad]
         cls = torch.optim.AdamW if o.name == "adamw" else torch.optim.Adam
-        opt = cls(params, lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay)
+        # Lightning refuses to clip gradients under autocast with a fused optimiser
+        # (it unscales gradients inside its step), so clipped mixed-precision runs stay unfused
+        fused = self.fused_optimizer and not (o.grad_clip and str(t.precision) in AMP_PRECISIONS)
+        opt = make_optimizer(cls, params, fused=fused, lr=o.lr, betas=tuple(o.betas), weight_decay=o.weight_decay)
         if t.max_time_min:
             sched = self._time_aware_cosine(opt, o.lr, o.min_lr)
         else:
