@@ -103,7 +103,7 @@ def test_ablations_differ_only_in_loss() -> None:
 
 def test_compile_option_resolves_and_keeps_checkpoint_keys() -> None:
     """train.compile: auto means long runs only; a compiled module still saves ``model.*`` keys."""
-    from midnet.training.module import COMPILE_MIN_STEPS, DeblurModule, compile_enabled
+    from midnet.training.module import COMPILE_MIN_STEPS, DeblurModule, compile_enabled, net_and_loss
 
     base = TrainConfig().train
     assert base.compile == "auto" and base.channels_last is False
@@ -117,7 +117,7 @@ def test_compile_option_resolves_and_keeps_checkpoint_keys() -> None:
             TrainConfig().updated(f"train.compile={bad}")
     cfg = TrainConfig().updated("model.name=midnet-tiny", "train.compile=true", "train.channels_last=true")
     module = DeblurModule(cfg)
-    assert module.train_forward is not module.model
+    assert module.train_loss.func is not net_and_loss  # compiled
     assert all(k.startswith(("model.", "loss_fn.")) for k in module.state_dict())
     assert module.model.intro.weight.is_contiguous(memory_format=torch.channels_last)
 

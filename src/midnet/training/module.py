@@ -98,6 +98,20 @@ def compile_enabled(train: TrainSection, params: int | None = None) -> bool:
     return bool(train.compile)
 
 
+def _compiler_available() -> bool:
+    """Whether torch.compile can build kernels here (it needs a C++ compiler on CPU); warns if not.
+
+    Why training only compiles: training crops have one size (one graph), while validation runs
+    whole images of varying sizes, where recompiling per size would cost more than it saves."""
+    import shutil
+    import warnings
+
+    if any(shutil.which(c) for c in ("g++", "c++", "clang++")):
+        return True
+    warnings.warn("train.compile: no C++ compiler found; training eagerly", stacklevel=3)
+    return False
+
+
 class DeblurModule(L.LightningModule):
     """Wraps `midnet.models` networks; the attribute is `model` so checkpoints read as ``model.*``."""
 
@@ -123,34 +137,9 @@ class DeblurModule(L.LightningModule):
             self.model.to(memory_format=torch.channels_last)
         # kept out of the module tree (plain __dict__ entries) so checkpoints stay ``model.*``;
         # torch.compile is lazy: nothing compiles before the first call
-        compiled = compile_enabled(config.train, sum(p.numel() for p in self.model.parameters()))
-        self.__dict__["_train_forward"] = self._compiled_forward() if compiled else None
-        self.__dict__["_train_loss"] = (torch.compile(net_and_loss)
-                                        if self.__dict__["_train_forward"] is not None else None)
-
-    def _compiled_forward(self):
-        """``torch.compile`` of the network for training crops (fixed size: one graph).
-
-        Why only training: validation runs whole images of varying sizes, where recompiling
-        per size would cost more than it saves. Falls back to eager (with a warning) where
-        compiling is unavailable (no C++ compiler, unsupported platform).
-        """
-        import shutil
-        import warnings
-
-        if shutil.which("g++") is None and shutil.which("c++") is None and shutil.which("clang++") is None:
-            warnings.warn("train.compile: no C++ compiler found; training eagerly", stacklevel=3)
-            return None
-        return torch.compile(self.model)
-
-    @property
-    def train_forward(self):
-        """The network alone as training compiles it (``train.compile``), else the eager network.
-
-        Training steps call `train_loss` (network and loss compiled as one function); this is
-        for callers that want the network's output only."""
-        compiled = self.__dict__.get("_train_forward")
-        return self.model if compiled is None else compiled
+        compiled = (compile_enabled(config.train, sum(p.numel() for p in self.model.parameters()))
+                    and _compiler_available())
+        self.__dict__["_train_loss"] = torch.compile(net_and_loss) if compiled else None
 
     @property
     def train_loss(self):
