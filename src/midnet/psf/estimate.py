@@ -12,8 +12,9 @@ the pixel: without it, that softness is read as blur) and a white noise floor N.
 on log P over log-spaced radial bins, from several starting widths. Astigmatism: the same fit
 on (frequency, orientation) bins with a per-orientation amplitude (specimens have oriented
 structure) and ``σ²(θ) = m + d·cos 2(θ − φ)``, kept when the axis ratio is at least
-`ASTIGMATIC_MIN_RATIO`. Lorentzian: the isotropic fit with its MTF, kept when it fits
-clearly better (`LORENTZIAN_COST_RATIO`).
+`ASTIGMATIC_MIN_RATIO` (oriented specimens fake ratios up to about 1.3). Otherwise the
+Lorentzian (the isotropic fit with its MTF) when it fits better than the Gaussian
+(`LORENTZIAN_COST_RATIO`).
 
 Why this one: it was measured against the alternatives on sources the project does not hold
 out (benchmarks/psf_estimation.py; docs/results/psf-estimation). A free MTF shape
@@ -50,12 +51,12 @@ SECTORS = 8
 #: width of the softness every in-focus frame has (px), fitted on non-held-out sources
 INTRINSIC_SIGMA = 0.35
 #: astigmatism is reported from this major/minor ratio on (below, an isotropic Gaussian)
-ASTIGMATIC_MIN_RATIO = 1.2
+ASTIGMATIC_MIN_RATIO = 1.35
 #: the Lorentzian is chosen when its fit cost is below this share of the Gaussian's
 LORENTZIAN_COST_RATIO = 1.0
 #: logistic in-focus probability: centre and scale (px of estimated width)
-IN_FOCUS_SIGMA = 0.75
-IN_FOCUS_SCALE = 0.12
+IN_FOCUS_SIGMA = 0.8
+IN_FOCUS_SCALE = 0.08
 #: the per-tile map: region size and step (px); each region is itself Welch-averaged
 MAP_REGION = 256
 MAP_STEP = 128
