@@ -25,9 +25,8 @@ def grey_unit_range(array: np.ndarray, max_value: float | None) -> np.ndarray:
     Floats outside [0, 1] are stretched by their own minimum and maximum."""
     a = np.asarray(array)
     if a.ndim == 3:
-        colour = a[..., :-1] if a.shape[2] in (2, 4) else a
-        a = colour[..., 0] if colour.shape[2] == 1 else colour.astype(np.float64) @ _LUMA[:colour.shape[2]] \
-            if colour.shape[2] == 3 else colour.astype(np.float64).mean(axis=2)
+        colour = (a[..., :-1] if a.shape[2] in (2, 4) else a).astype(np.float64)
+        a = colour @ _LUMA if colour.shape[2] == 3 else colour.mean(axis=2)
     x = a.astype(np.float64)
     if max_value:
         return x / float(max_value)
