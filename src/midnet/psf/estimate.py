@@ -16,15 +16,15 @@ structure) and ``σ²(θ) = m + d·cos 2(θ − φ)``, kept when the axis ratio 
 Lorentzian (the isotropic fit with its MTF) when it fits better than the Gaussian
 (`LORENTZIAN_COST_RATIO`).
 
-Why this one: it was measured against the alternatives on sources the project does not hold
-out (benchmarks/psf_estimation.py; docs/results/psf-estimation). A free MTF shape
-``exp(-(f/f₀)^β)`` was far less stable (β and α trade off); the spectrum uses every pixel, so
-it needs no isolated edges (which textured specimens lack, where edge-width methods fail), it
-gives the orientation of astigmatism directly and it separates blur from the noise floor,
-which gradient-based estimators such as Polyblur (Delbracio et al. 2021) mistake for
-sharpness at fast-scan noise levels. Its weakness: the Lorentzian's exponential MTF trades
-off against the power-law exponent, so Lorentzian widths and the family choice are the least
-reliable outputs (numbers in the results).
+Why this one: it uses every pixel, so it needs no isolated edges (which textured specimens
+lack, where edge-width methods struggle), it gives the orientation of astigmatism directly and
+it models the noise floor explicitly instead of reading noise as sharpness, as gradient-based
+estimators such as Polyblur (Delbracio et al. 2021) must correct for. Only one alternative
+was measured so far (on non-held-out sources, benchmarks/psf_estimation.py
+``--exclude-held-out``): a free MTF shape ``exp(-(f/f₀)^β)`` was far less stable (β and α
+trade off). Polyblur and edge widths are not yet measured against it. Its weakness: the
+Lorentzian's exponential MTF trades off against the power-law exponent, so Lorentzian widths
+and the family choice are the least reliable outputs (numbers in docs/results/psf-estimation).
 
 **In focus.** A logistic function of the excess width: ``p = 1 / (1 + exp((σ − t)/w))`` with
 `IN_FOCUS_SIGMA` and `IN_FOCUS_SCALE` set from the widths estimated on in-focus and on
