@@ -49,6 +49,10 @@ _DISC_X50 = 2.215191
 DISC_SIGMA_PER_RADIUS = math.sqrt(math.log(2.0) / 2.0) * 2.0 / _DISC_X50
 #: share of the Lorentzian's energy a default kernel keeps (its tail beyond falls off as 1/r)
 LORENTZ_KEPT_ENERGY = 0.98
+#: the default Lorentzian kernel's half size per γ: energy inside r is 1 - γ/√(r² + γ²)
+LORENTZ_RADIUS_PER_GAMMA = math.sqrt(1.0 / (1.0 - LORENTZ_KEPT_ENERGY) ** 2 - 1.0)
+#: anti-aliasing of the disc: each pixel is the mean of SUB×SUB point samples
+DISC_SUPERSAMPLING = 8
 
 
 def _fmt(x: float) -> str:
@@ -158,9 +162,7 @@ class PSF:
         if self.family == "none":
             return 0
         if self.family == "lorentzian":
-            # energy inside r of the 2-D Cauchy profile: 1 - γ/√(r² + γ²)
-            kept = LORENTZ_KEPT_ENERGY
-            return max(2, math.ceil(self.gamma * math.sqrt(1.0 / (1.0 - kept) ** 2 - 1.0)))
+            return max(2, math.ceil(self.gamma * LORENTZ_RADIUS_PER_GAMMA))
         if self.family == "disc":
             return math.ceil(self.radius + 0.5)
         return max(1, math.ceil(4.0 * self.sigma_px))
@@ -252,7 +254,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _disc(radius: float, half: int, sub: int = 8) -> np.ndarray:
+def _disc(radius: float, half: int, sub: int = DISC_SUPERSAMPLING) -> np.ndarray:
     """A flat disc anti-aliased by ``sub``×``sub`` supersampling of each pixel."""
     r = (np.arange(-half * sub, (half + 1) * sub) + 0.5) / sub - 0.5
     yy, xx = np.meshgrid(r, r, indexing="ij")
