@@ -166,6 +166,17 @@ def poisson_gaussian_noise(x: np.ndarray, rng: np.random.Generator, *, gain: flo
     return (x + std * rng.standard_normal(x.shape)).astype(np.float32)
 
 
+def noise_model(noise_sigma: Any, shot_fraction: Any) -> tuple[Any, Any]:
+    """(shot gain, read σ) of Poisson–Gaussian noise whose total σ at mid-grey is ``noise_sigma``.
+
+    ``noise_sigma`` is in 8-bit grey levels, the results in [0, 1] units: the shot variance
+    gain·x equals ``shot_fraction`` of the total at x = 0.5, the read noise carries the rest.
+    Plain arithmetic, so floats, numpy arrays and torch tensors alike (the batch degradation in
+    `midnet.data.degrade_torch` uses this same definition)."""
+    total_var = (noise_sigma / 255.0) ** 2
+    return 2.0 * shot_fraction * total_var, ((1 - shot_fraction) * total_var) ** 0.5
+
+
 def scan_line_artifacts(x: np.ndarray, rng: np.random.Generator, *, offset_sigma: float,
                         jitter_px: float) -> np.ndarray:
     """Per-row brightness offsets and sub-pixel horizontal row jitter, as fast SEM scans show."""
@@ -280,10 +291,7 @@ class Degradation:
             x = scan_line_artifacts(x, rng, offset_sigma=self.scan_offset_sigma / 255.0,
                                     jitter_px=self.scan_jitter_px)
         if self.noise_sigma > 0:
-            total_var = (self.noise_sigma / 255.0) ** 2
-            # shot-noise variance gain·x equals shot_fraction·total at mid-grey (x = 0.5)
-            gain = 2.0 * self.shot_fraction * total_var
-            read = math.sqrt((1 - self.shot_fraction) * total_var)
+            gain, read = noise_model(self.noise_sigma, self.shot_fraction)
             x = poisson_gaussian_noise(x, rng, gain=gain, read_sigma=read)
         return quantise(x, self.bits)
 
