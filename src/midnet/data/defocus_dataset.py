@@ -17,7 +17,8 @@ from torch.utils.data import Dataset
 
 from midnet.data.corpus import SharpImage
 from midnet.data.sampling import PairStore, dihedral
-from midnet.data.defocus import Degradation, DefocusRanges, degrade, gaussian_psf
+from midnet.data.defocus import Degradation, DefocusRanges, degrade
+from midnet.psf.kernels import PSF
 
 # blur support needed around a crop: the widest kernel (mixture skirt at σ 6) has radius < 40
 _MARGIN = 40
@@ -86,11 +87,21 @@ class DefocusCropDataset(Dataset):
                 for key, a in (("input", x), ("target", y), ("mask", m))}
 
 
+def fixed_degradation(psf: PSF, noise_sigma: float, shot_fraction: float = 0.0, bits: int = 8) -> Degradation:
+    """A fixed, named degradation (the acceptance cases): this `PSF` (its default kernel, the one
+    `midnet.psf` renders) and Poisson–Gaussian noise of ``noise_sigma`` 8-bit levels at mid-grey,
+    ``shot_fraction`` of its variance shot noise; ``none`` is in focus (no blur)."""
+    kernel = None if psf.family == "none" else psf.kernel().astype(np.float32)
+    return Degradation(kind="blur" if kernel is not None else "in_focus", family=psf.family, sigma=psf.sigma_px,
+                       kernel=kernel, noise_sigma=noise_sigma, shot_fraction=shot_fraction, bits=bits)
+
+
 def fixed_gaussian_degradation(sigma: float, noise_sigma: float, bits: int = 8) -> Degradation:
-    """The acceptance test's degradation: Gaussian PSF of width σ and Gaussian noise (8-bit levels)."""
-    kernel = gaussian_psf(sigma) if sigma > 0 else None
-    return Degradation(kind="blur" if kernel is not None else "in_focus", family="gaussian", sigma=sigma,
-                       kernel=kernel, noise_sigma=noise_sigma, shot_fraction=0.0, bits=bits)
+    """The acceptance test's degradation: Gaussian PSF of width σ and Gaussian noise (8-bit levels).
+
+    Its kernel (`PSF.kernel`, cut at 4σ) is the one `gaussian_psf` made before, so validation
+    sets stay as they were."""
+    return fixed_degradation(PSF("gaussian", sigma) if sigma > 0 else PSF("none"), noise_sigma, 0.0, bits)
 
 
 def center_crop(image: np.ndarray, size: int | None) -> np.ndarray:
