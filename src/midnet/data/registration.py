@@ -33,9 +33,6 @@ from scipy import ndimage
 from scipy.interpolate import RBFInterpolator
 from skimage.registration import phase_cross_correlation
 
-#: shifts smaller than this (px) are left alone: they are below what the blur lets us measure
-MIN_SHIFT = 1.0
-
 #: a field whose every displacement is below this (px) is taken as none: resampling would only
 #: smooth an already registered pair
 MIN_FIELD = 0.25
@@ -49,12 +46,6 @@ def estimate_shift(moving: np.ndarray, reference: np.ndarray, *, smooth: float =
     # weight the high frequencies that the blur removed and only noise is left in
     shift, _, _ = phase_cross_correlation(b, a, upsample_factor=10, normalization=None)
     return float(shift[0]), float(shift[1])
-
-
-def measure_shift(moving: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
-    """`estimate_shift`, with shifts below ``MIN_SHIFT`` (not measurable through the blur) as (0, 0)."""
-    dy, dx = estimate_shift(moving, reference)
-    return (0.0, 0.0) if max(abs(dy), abs(dx)) < MIN_SHIFT else (dy, dx)
 
 
 def align_to_reference(moving: np.ndarray, *others: np.ndarray, shift: tuple[float, float]
