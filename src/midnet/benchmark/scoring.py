@@ -9,8 +9,9 @@ and scored as the paper's code does, the data bar rows left out.
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -26,14 +27,38 @@ from midnet.inference.deblurrer import Deblurrer
 RestoreFn = Callable[[np.ndarray], np.ndarray]
 
 
+#: a restoration of one test image (the file `midnet deblur` would write) -> named numbers
+ImageRule = Callable[[np.ndarray, EvalPair], dict[str, float]]
+
+
+def _as_captured(restored: np.ndarray, image: EvalPair) -> dict[str, float]:
+    s = score_pair(restored, image)
+    return {"psnr": s.psnr, "ssim": s.ssim}
+
+
+#: The per-image numbers every method gets, in column order: name -> (title, Markdown format).
+#: Why one place: the tables, per_image.csv and the means are all built from the rules below, so a
+#: new way of scoring (e.g. after registering the two captures) is one more rule and one more
+#: pair of entries here, and every row of every table gets it on the same pixels.
+METRICS: dict[str, tuple[str, str]] = {"psnr": ("PSNR (dB)", "{:.2f}"), "ssim": ("SSIM", "{:.4f}")}
+RULES: list[ImageRule] = [_as_captured]
+
+
 @dataclass
 class MethodScore:
-    """One method on one test image (a row of per_image.csv)."""
+    """One method on one test image (a row of per_image.csv): every metric of :data:`METRICS`."""
 
     method: str
     image: str
-    psnr: float
-    ssim: float
+    values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def psnr(self) -> float:
+        return self.values["psnr"]
+
+    @property
+    def ssim(self) -> float:
+        return self.values["ssim"]
 
 
 def load_test_images(pairs: list[ImagePair], databar: int | str, *, max_images: int | None = None) -> list[EvalPair]:
@@ -45,18 +70,32 @@ def load_test_images(pairs: list[ImagePair], databar: int | str, *, max_images: 
     return images
 
 
+def score_image(restored: np.ndarray, image: EvalPair, method: str) -> MethodScore:
+    """Every rule of :data:`RULES` on one restoration (all through :mod:`midnet.evaluation`)."""
+    values: dict[str, float] = {}
+    for rule in RULES:
+        values.update(rule(restored, image))
+    return MethodScore(method, image.name, values)
+
+
 def score_method(fn: RestoreFn, images: list[EvalPair], method: str) -> list[MethodScore]:
     """A plain restore function (classical method, identity) on every test image."""
-    return [_row(method, im, score_pair(restore_with(fn, im), im)) for im in images]
+    return [score_image(restore_with(fn, im), im, method) for im in images]
 
 
 def score_deblurrer(deblurrer: Deblurrer, images: list[EvalPair], method: str) -> list[MethodScore]:
     """A network, through the `Deblurrer` exactly as `midnet deblur` restores the files."""
-    return [_row(method, im, score_pair(restore(deblurrer, im), im)) for im in images]
+    return [score_image(restore(deblurrer, im), im, method) for im in images]
 
 
-def _row(method: str, image: EvalPair, s: Score) -> MethodScore:
-    return MethodScore(method, image.name, s.psnr, s.ssim)
+def mean_values(scores: list[MethodScore]) -> dict[str, float]:
+    """Mean of every metric over images (NaN-free values only, as :func:`mean_score` does)."""
+    keys = [k for k in METRICS if any(k in s.values for s in scores)]
+    out = {}
+    for key in keys:
+        finite = [s.values[key] for s in scores if key in s.values and math.isfinite(s.values[key])]
+        out[key] = float(np.mean(finite)) if finite else float("nan")
+    return out
 
 
 def mean_scores(scores: list[MethodScore]) -> tuple[float, float]:
@@ -131,5 +170,6 @@ def resolve_device(name: str) -> str:
     return name
 
 
-__all__ = ["MethodScore", "load_test_images", "score_method", "score_deblurrer", "mean_scores",
+__all__ = ["METRICS", "RULES", "MethodScore", "load_test_images", "score_image", "score_method", "score_deblurrer",
+           "mean_scores", "mean_values",
            "network_restorer", "network_timings", "seconds_per_megapixel", "resolve_device"]
