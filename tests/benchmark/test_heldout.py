@@ -1,4 +1,4 @@
-"""Model-card validation: frame 7-1 is scored as captured and registered by the measured shift."""
+"""Model-card validation: frame 7-1 is scored as captured and registered by the measured displacement field."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_frame_rows_also_score_after_registering_the_moved_capture(tmp_path):
         Image.fromarray(scene[20:280, 10:310]).save(tmp_path / "blur" / f"{i}-1.png")   # moved: blur[x] = sharp[x - 10]
     rows = frame_rows(tmp_path, {"identity": lambda x: x})
     ident = next(r for r in rows if r["method"] == "identity")
-    assert ident["shift"] == pytest.approx([0.0, -10.0], abs=0.3)
-    assert ident["psnr_registered"] == float("inf") or ident["psnr_registered"] > 60
+    assert (ident["median_shift_y"], ident["median_shift_x"]) == pytest.approx((0.0, 10.0), abs=0.2)
+    assert ident["psnr_registered"] > 45
     assert ident["psnr"] < 30                                 # as captured, the move dominates
     assert rows[0]["method"] == "blurry input" and rows[0]["psnr"] == pytest.approx(ident["psnr"])

@@ -78,10 +78,28 @@ def test_evaluate_registered_undoes_a_moved_capture(tmp_path: Path) -> None:
                                    "--target-dir", str(tmp_path / "sharp"), "--out", str(out), "--panels", "0",
                                    "--databar", "none", "--registered"])
     assert res.exit_code == 0, res.output
-    assert "registered: PSNR" in res.output
+    headline, captured = [line for line in res.output.splitlines() if "PSNR" in line][:2]
+    assert "registered: PSNR" in headline and "as captured: PSNR" in captured
     image = json.loads((out / "results.json").read_text())["images"][0]
-    assert image["registered"]["shift_x"] == pytest.approx(-5, abs=0.5)
-    assert image["registered"]["shift_y"] == pytest.approx(0, abs=0.5)
+    assert image["registered"]["median_shift_x"] == pytest.approx(5, abs=0.3)     # moved[x] = sharp[x - 5]
+    assert image["registered"]["median_shift_y"] == pytest.approx(0, abs=0.3)
     assert image["registered"]["input_registered_psnr"] > image["input_psnr"] + 15
     rows = list(csv.DictReader((out / "results.csv").open()))
-    assert {"registered_psnr", "input_registered_ssim", "shift_x"} <= set(rows[0])
+    assert {"registered_psnr", "input_registered_ssim", "median_shift_x", "spread_x", "tiles_left_out"} <= set(rows[0])
+
+
+def test_evaluate_as_captured_skips_registration(tmp_path: Path) -> None:
+    """--as-captured: only the plain score, no registration columns."""
+    rng = np.random.default_rng(4)
+    sharp = np.rint(rng.random((64, 64)) * 255).astype(np.uint8)
+    for sub in ("blur", "sharp"):
+        (tmp_path / sub).mkdir()
+        Image.fromarray(sharp).save(tmp_path / sub / "a.png")
+    out = tmp_path / "e"
+    res = CliRunner().invoke(cli, ["evaluate", "--model", "sem-general", "--input-dir", str(tmp_path / "blur"),
+                                   "--target-dir", str(tmp_path / "sharp"), "--out", str(out), "--panels", "0",
+                                   "--databar", "none", "--as-captured"])
+    assert res.exit_code == 0, res.output
+    assert "registered" not in res.output
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert "registered_psnr" not in rows[0]

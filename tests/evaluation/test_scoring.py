@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from midnet.evaluation import EvalPair, capture_shift, load_pair, restore_with, score, score_pair, score_registered
+from midnet.evaluation import EvalPair, load_pair, register_pair, restore_with, score, score_pair, score_registered
 
 
 def _images(dtype, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -79,7 +79,8 @@ def test_registered_score_undoes_the_move_between_the_captures() -> None:
     sharp[-20:], moved[-20:] = 255, 0                                              # different bars
     blurry = ndimage.gaussian_filter(moved, 1.5)
     pair = EvalPair("p", blurry, sharp, restore_rows=20, databar_rows=20)
-    assert capture_shift(pair) == pytest.approx((0.0, -9.0), abs=0.3)   # the move that undoes it
+    stats = register_pair(pair).stats()          # the blurry capture holds sharp[x] at x + 9
+    assert (stats["median_shift_y"], stats["median_shift_x"]) == pytest.approx((0.0, 9.0), abs=0.2)
     assert score_pair(moved, pair).psnr < 25
-    assert score_registered(moved, pair).psnr == float("inf")
+    assert score_registered(moved, pair).psnr > 45
     assert score_registered(blurry, pair).psnr < score_registered(moved, pair).psnr

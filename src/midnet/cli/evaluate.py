@@ -25,9 +25,10 @@ from midnet.cli.options import (databar_option, device_option, failure, model_op
 @device_option()
 @tile_option()
 @tlc_option()
-@click.option("--registered", is_flag=True,
-              help="Also score each pair after moving it by the shift measured between its two captures "
-                   "(for re-takes moved by the stage or beam).")
+@click.option("--registered/--as-captured", default=True, show_default=True,
+              help="Also score each pair after registering its two captures by a displacement field "
+                   "measured between them (re-takes are moved and distorted by the stage, beam and scan); "
+                   "--as-captured scores only the pixels as they are.")
 @click.option("--overwrite", is_flag=True, help="Replace results already in --out.")
 def command(model: str | None, input_dir: Path, target_dir: Path, out: Path, panels: int, databar: str | int,
             data_range: float | None, device: str, tile: int | None, tlc: int, registered: bool,
@@ -52,8 +53,9 @@ def command(model: str | None, input_dir: Path, target_dir: Path, out: Path, pan
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
         raise failure(exc) from None
     m = doc["mean"]
-    click.echo(f"{doc['count']} images: PSNR {m['psnr']:.2f} dB (input {m['input_psnr']:.2f}), "
-               f"SSIM {m['ssim']:.4f} (input {m['input_ssim']:.4f}) -> {out / 'results.csv'}")
     if registered:
-        click.echo(f"registered: PSNR {m['registered_psnr']:.2f} dB (input {m['input_registered_psnr']:.2f}), "
-                   f"SSIM {m['registered_ssim']:.4f} (input {m['input_registered_ssim']:.4f})")
+        click.echo(f"{doc['count']} images, registered: PSNR {m['registered_psnr']:.2f} dB "
+                   f"(input {m['input_registered_psnr']:.2f}), SSIM {m['registered_ssim']:.4f} "
+                   f"(input {m['input_registered_ssim']:.4f})")
+    click.echo(f"{doc['count']} images, as captured: PSNR {m['psnr']:.2f} dB (input {m['input_psnr']:.2f}), "
+               f"SSIM {m['ssim']:.4f} (input {m['input_ssim']:.4f}) -> {out / 'results.csv'}")

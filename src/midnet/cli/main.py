@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "benchmark": "benchmark",
     "config": "config",
     "export": "export",
+    "estimate": "estimate",
 }
 
 

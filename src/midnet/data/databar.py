@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from midnet.io.databar import detect_databar_array
+from midnet.io import ImageFile
+from midnet.io.databar import detect_databar, detect_databar_array
 
 
 def detect_databar_rows(image: np.ndarray) -> int:
@@ -21,14 +22,17 @@ def detect_databar_rows(image: np.ndarray) -> int:
     return detect_databar_array(image, max_value=max_value)
 
 
-def resolve_databar_rows(setting: int | str | None, *images: np.ndarray) -> int:
-    """Bar height for one pair: an int is used as is, "auto" takes the max detected over `images`."""
+def resolve_databar_rows(setting: int | str | None, *images: ImageFile | np.ndarray) -> int:
+    """Bar height for one pair: an int is used as is, "auto" takes the max detected over `images`
+    (files by `detect_databar`, metadata first; bare arrays by their pixels)."""
     if setting is None or setting == 0:
         return 0
     if isinstance(setting, str):
-        if setting.lower() != "auto":
-            raise ValueError(f"databar_rows must be an integer or 'auto', got {setting!r}")
-        return max(detect_databar_rows(im) for im in images)
+        if setting.lower() not in ("auto", "none"):
+            raise ValueError(f"databar_rows must be an integer, 'auto' or 'none', got {setting!r}")
+        if setting.lower() == "none":
+            return 0
+        return max(detect_databar(im) if isinstance(im, ImageFile) else detect_databar_rows(im) for im in images)
     rows = int(setting)
     if rows < 0:
         raise ValueError(f"databar_rows must be >= 0, got {rows}")

@@ -155,10 +155,28 @@ def _tile_starts(size: int, tile: int) -> list[int]:
     return starts
 
 
-def _ncc(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a - a.mean(), b - b.mean()
-    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / den) if den > 0 else 0.0
+def _parabola(lo: float, mid: float, hi: float) -> float:
+    """Sub-sample offset of a peak from three samples around it (vertex of the parabola)."""
+    den = lo - 2 * mid + hi
+    return 0.0 if den >= 0 else float(np.clip(0.5 * (lo - hi) / den, -0.5, 0.5))
+
+
+def _match(ref: np.ndarray, mov: np.ndarray, window: np.ndarray) -> tuple[float, float, float]:
+    """(dy, dx, correlation): the shift that moves ``mov`` onto ``ref`` (as skimage's
+    ``phase_cross_correlation(ref, mov)``), by windowed cross-correlation with a parabolic
+    sub-pixel peak, and the normalised correlation at that peak (how well the tiles match)."""
+    a, b = (ref - ref.mean()) * window, (mov - mov.mean()) * window
+    energy = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    if energy <= 1e-12:
+        return 0.0, 0.0, 0.0
+    cc = np.fft.irfft2(np.fft.rfft2(a) * np.conj(np.fft.rfft2(b)), s=a.shape)
+    py, px = np.unravel_index(int(np.argmax(cc)), cc.shape)
+    h, w = cc.shape
+    fy = _parabola(cc[(py - 1) % h, px], cc[py, px], cc[(py + 1) % h, px])
+    fx = _parabola(cc[py, (px - 1) % w], cc[py, px], cc[py, (px + 1) % w])
+    dy = (py + h // 2) % h - h // 2 + fy
+    dx = (px + w // 2) % w - w // 2 + fx
+    return float(dy), float(dx), float(cc[py, px] / energy)
 
 
 def _tile_shifts(moving: np.ndarray, reference: np.ndarray, tile: int, min_correlation: float
@@ -169,34 +187,26 @@ def _tile_shifts(moving: np.ndarray, reference: np.ndarray, tile: int, min_corre
     centres, shifts, used = [], [], []
     for y0 in _tile_starts(h, tile):
         for x0 in _tile_starts(w, tile):
-            ref = reference[y0:y0 + tile, x0:x0 + tile]
-            mov = moving[y0:y0 + tile, x0:x0 + tile]
-            a, b = (ref - ref.mean()) * window, (mov - mov.mean()) * window
-            if ref.std() <= 1e-6 or mov.std() <= 1e-6:
-                centres.append((y0 + tile / 2, x0 + tile / 2))
-                shifts.append((0.0, 0.0))
-                used.append(False)
-                continue
-            s, _, _ = phase_cross_correlation(a, b, upsample_factor=20, normalization=None)
-            # s moves the moving tile onto the reference: the field (reference -> moving) is -s
-            moved = ndimage.shift(mov, s, order=1, mode="nearest")
-            inner = slice(tile // 8, tile - tile // 8)
-            ok = _ncc(moved[inner, inner], ref[inner, inner]) >= min_correlation and max(abs(s)) < tile / 4
+            dy, dx, corr = _match(reference[y0:y0 + tile, x0:x0 + tile], moving[y0:y0 + tile, x0:x0 + tile], window)
             centres.append((y0 + tile / 2, x0 + tile / 2))
-            shifts.append((-float(s[0]), -float(s[1])))
-            used.append(bool(ok))
+            # (dy, dx) moves the moving tile onto the reference: the field (reference -> moving) is minus that
+            shifts.append((-dy, -dx))
+            used.append(corr >= min_correlation and max(abs(dy), abs(dx)) < tile / 4)
     return np.asarray(centres, float), np.asarray(shifts, float), np.asarray(used, bool)
 
 
 def _reject_outliers(centres: np.ndarray, shifts: np.ndarray, used: np.ndarray, tile: int,
                      tolerance: float) -> np.ndarray:
-    """Leave out tiles whose shift differs from the median of their counted neighbours."""
+    """Leave out tiles whose shift differs from the median of their counted neighbours by more
+    than ``tolerance`` plus the neighbours' own spread (a strongly varying field is no outlier)."""
     keep = used.copy()
     for i in np.flatnonzero(used):
         d = np.abs(centres - centres[i]).max(axis=1)
         near = used & (d <= tile * 1.01) & (d > 0)
-        if near.sum() >= 2 and np.abs(shifts[i] - np.median(shifts[near], axis=0)).max() > tolerance:
-            keep[i] = False
+        if near.sum() >= 2:
+            spread = np.ptp(shifts[near], axis=0)
+            if (np.abs(shifts[i] - np.median(shifts[near], axis=0)) > tolerance + spread).any():
+                keep[i] = False
     return keep
 
 
@@ -218,7 +228,7 @@ def _interpolate(centres: np.ndarray, values: np.ndarray, shape: tuple[int, int]
 
 
 def measure_field(moving: np.ndarray, reference: np.ndarray, *, tile: int = 128, smooth: float = 2.0,
-                  iterations: int = 3, min_correlation: float = 0.5, tolerance: float = 2.0
+                  iterations: int = 8, min_correlation: float = 0.5, tolerance: float = 2.0
                   ) -> DisplacementField:
     """The displacement field that registers ``moving`` (H, W) onto ``reference`` (module docstring).
 
@@ -247,6 +257,6 @@ def measure_field(moving: np.ndarray, reference: np.ndarray, *, tile: int = 128,
         inc = _interpolate(centres[used], shifts[used], (h, w), step)
         field = DisplacementField((field.dy + inc[0]).astype(np.float32), (field.dx + inc[1]).astype(np.float32),
                                   centres, used, tile)
-        if np.abs(shifts[used]).max() < 0.05:
+        if np.abs(shifts[used]).max() < 0.1:   # converged: what is left is below the measurement's noise
             break
     return DisplacementField(field.dy, field.dx, centres, used, tile)

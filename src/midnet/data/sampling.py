@@ -16,7 +16,7 @@ from torch.utils.data import Dataset, Sampler
 from midnet.data.channels import to_model_channels
 from midnet.data.databar import resolve_databar_rows, valid_mask
 from midnet.data.pairs import ImagePair
-from midnet.data.registration import align_to_reference, measure_shift
+from midnet.data.registration import DisplacementField, measure_field, warp
 from midnet.io import read_image
 
 
@@ -30,8 +30,8 @@ class PairStore:
         self.databar_rows = databar_rows
         self.cache = cache
         self.align = align
-        #: pair index -> (dy, dx) the input was moved by to register it (``align=True``)
-        self.shifts: dict[int, tuple[float, float]] = {}
+        #: pair index -> the displacement field the input was resampled by (``align=True``)
+        self.fields: dict[int, DisplacementField] = {}
         self._cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
@@ -42,12 +42,12 @@ class PairStore:
         if index in self._cache:
             return self._cache[index]
         pair = self.pairs[index]
-        x = to_model_channels(read_image(pair.input_path).array, self.channels)
-        y = to_model_channels(read_image(pair.target_path).array, self.channels)
+        files = read_image(pair.input_path), read_image(pair.target_path)
+        x, y = (to_model_channels(f.array, self.channels) for f in files)
         if x.shape != y.shape:
             raise ValueError(f"{pair.input_path} and {pair.target_path} differ in size; "
                              f"re-run the pair check")
-        rows = resolve_databar_rows(self.databar_rows, x, y)
+        rows = resolve_databar_rows(self.databar_rows, *files)
         if self.align:
             item = self._registered(index, x, y, rows)
         else:
@@ -58,14 +58,28 @@ class PairStore:
 
     def _registered(self, index: int, x: np.ndarray, y: np.ndarray, rows: int
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Move the input onto the target by the global shift measured (once per pair) on the
-        image area, the data bars' text differing between captures, and cut both to the overlap.
-        Both bars then lie within the last ``rows`` rows, which the mask leaves out."""
-        if index not in self.shifts:
-            area = slice(0, x.shape[1] - rows)
-            self.shifts[index] = measure_shift(x[:, area].mean(0), y[:, area].mean(0))
-        x, y = align_to_reference(x, y, shift=self.shifts[index])
-        return np.ascontiguousarray(x), np.ascontiguousarray(y), valid_mask(x.shape[1], x.shape[2], rows)
+        """Resample the input onto the target by the displacement field measured (once per pair)
+        between the two captures' image areas (the data bars' text differs), and cut both to the
+        largest rectangle the field maps inside the frame: a misregistered pair teaches blurring.
+        The target is never resampled; tiles too plain to register and the data bar rows are
+        left out of the mask."""
+        h = x.shape[1] - rows
+        if index not in self.fields:
+            self.fields[index] = measure_field(x[:, :h].mean(0), y[:, :h].mean(0))
+        field = self.fields[index]
+        moved = np.stack([warp(c, field) for c in x[:, :h]]).astype(np.float32)
+        x = np.concatenate([moved, x[:, h:]], axis=1)
+        keep = np.ones(x.shape[1:], bool)
+        keep[:h] = field.score_mask()
+        keep[h:] = False
+        top, end, left, right = _inside_rectangle(field.inside())
+        if end - top < h // 2 or right - left < x.shape[2] // 2:
+            raise ValueError(f"{self.pairs[index].input_path}: the captures could not be registered (they overlap "
+                             f"on less than half the frame); check the pair or set data.align: false")
+        bottom = end + rows if end == h else end
+        cut = (slice(None), slice(top, bottom), slice(left, right))
+        return (np.ascontiguousarray(x[cut]), np.ascontiguousarray(y[cut]),
+                keep[None, top:bottom, left:right].astype(np.float32))
 
     def preload(self) -> None:
         """Fill the cache now so that the first training steps are not slowed by decoding."""
@@ -75,6 +89,23 @@ class PairStore:
     def min_size(self) -> tuple[int, int]:
         sizes = [self.load(i)[0].shape[1:] for i in range(len(self))]
         return min(s[0] for s in sizes), min(s[1] for s in sizes)
+
+
+def _inside_rectangle(inside: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of a large rectangle of True in ``inside`` (H, W): the side with
+    the most pixels outside is trimmed until none is left (the fields are smooth, so the mapped
+    region is nearly a rectangle)."""
+    top, bottom, left, right = 0, inside.shape[0], 0, inside.shape[1]
+    while top < bottom and left < right:
+        block = inside[top:bottom, left:right]
+        if block.all():
+            break
+        outside = {"top": (~block[0]).sum(), "bottom": (~block[-1]).sum(), "left": (~block[:, 0]).sum(),
+                   "right": (~block[:, -1]).sum()}
+        side = max(outside, key=outside.get)
+        top, bottom = top + (side == "top"), bottom - (side == "bottom")
+        left, right = left + (side == "left"), right - (side == "right")
+    return top, bottom, left, right
 
 
 def dihedral(x: np.ndarray, t: int) -> np.ndarray:

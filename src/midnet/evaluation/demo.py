@@ -14,12 +14,12 @@ restores the full frame; otherwise it uses the crop of frame 7-1 shipped in the 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from midnet.evaluation import capture_shift, load_pair, score_pair, score_registered
+from midnet.evaluation import DisplacementField, load_pair, register_pair, score_pair, score_registered
 from midnet.inference.deblurrer import Deblurrer
 from midnet.io import read_image
 from midnet.io.atomic import atomic_write
@@ -40,22 +40,31 @@ class DemoResult:
     restored_path: str
     figure_path: str
     image_rows: int
-    #: the same scores after registering the captures (`scoring.score_registered`)
-    shift: tuple[float, float] = (0.0, 0.0)
+    #: the same scores after registering the captures (`scoring.score_registered`), and the
+    #: registration's statistics (`DisplacementField.stats`)
+    registration: dict = field(default_factory=dict)
     psnr_blurry_registered: float = float("nan")
     ssim_blurry_registered: float = float("nan")
     psnr_restored_registered: float = float("nan")
     ssim_restored_registered: float = float("nan")
 
+    def registration_text(self) -> str:
+        r = self.registration
+        if not r:
+            return "not registered"
+        return (f"the blurry capture is moved by {r['median_shift_y']:+.1f}, {r['median_shift_x']:+.1f} px (median y, x;"
+                f" spread {r['spread_y']:.1f}, {r['spread_x']:.1f} px); {r['tiles_left_out']} of {r['tiles']} tiles "
+                f"too plain to register, left out")
+
     def summary(self) -> str:
-        dy, dx = self.shift
         return (
-            f"{self.group}, image area (rows 0..{self.image_rows - 1}), 8-bit:\n"
-            f"  blurry   PSNR {self.psnr_blurry:6.2f} dB  SSIM {self.ssim_blurry:.4f}\n"
-            f"  restored PSNR {self.psnr_restored:6.2f} dB  SSIM {self.ssim_restored:.4f}  ({self.model})\n"
-            f"registered (the blurry capture is moved {dy:+.1f}, {dx:+.1f} px against the sharp one):\n"
+            f"{self.group}, image area (rows 0..{self.image_rows - 1}), 8-bit, {self.model}:\n"
+            f"registered ({self.registration_text()}):\n"
             f"  blurry   PSNR {self.psnr_blurry_registered:6.2f} dB  SSIM {self.ssim_blurry_registered:.4f}\n"
             f"  restored PSNR {self.psnr_restored_registered:6.2f} dB  SSIM {self.ssim_restored_registered:.4f}\n"
+            f"as captured (unregistered; the move between the captures counts as error):\n"
+            f"  blurry   PSNR {self.psnr_blurry:6.2f} dB  SSIM {self.ssim_blurry:.4f}\n"
+            f"  restored PSNR {self.psnr_restored:6.2f} dB  SSIM {self.ssim_restored:.4f}\n"
             f"restored image: {self.restored_path}\nfigure:         {self.figure_path}"
         )
 
@@ -116,12 +125,12 @@ def run_demo(out_dir: str | Path, *, model: str | None = None, group: str = DEMO
         raise RuntimeError("data bar was not passed through unchanged")  # a bug, not user error
     before, after = score_pair(pair.blurry, pair), score_pair(restored, pair)
     figure_path = out_dir / f"{group}_comparison.png"
-    shift = capture_shift(pair)
-    reg_before, reg_after = score_registered(pair.blurry, pair, shift), score_registered(restored, pair, shift)
+    moved = register_pair(pair)
+    reg_before, reg_after = score_registered(pair.blurry, pair, moved), score_registered(restored, pair, moved)
     result = DemoResult(what, deblurrer.model_name, before.psnr, before.ssim, after.psnr, after.ssim,
-                        str(restored_path), str(figure_path), rows, shift, reg_before.psnr, reg_before.ssim,
+                        str(restored_path), str(figure_path), rows, moved.stats(), reg_before.psnr, reg_before.ssim,
                         reg_after.psnr, reg_after.ssim)
-    write_comparison_figure(pair.blurry, restored, pair.sharp, figure_path, result)
+    write_comparison_figure(pair.blurry, restored, pair.sharp, figure_path, result, moved)
     return result
 
 
@@ -137,9 +146,25 @@ def _inset_box(image: np.ndarray, rows: int, size: int = 192) -> tuple[int, int,
     return best_yx[0], best_yx[1], size
 
 
+def _draw_field(ax, moved: DisplacementField, rows: int) -> None:
+    """The measured displacement as arrows over its magnitude, tiles left out hatched."""
+    magnitude = np.hypot(moved.dy, moved.dx)
+    im = ax.imshow(magnitude, cmap="viridis", interpolation="nearest")
+    step = max(16, min(moved.shape) // 12)
+    yy, xx = np.mgrid[step // 2:moved.shape[0]:step, step // 2:moved.shape[1]:step]
+    ax.quiver(xx, yy, moved.dx[yy, xx], moved.dy[yy, xx], color="white", angles="xy", scale_units="xy", scale=0.25,
+              width=0.004)
+    left_out = np.ma.masked_where(~moved.left_out(), np.ones(moved.shape))
+    ax.imshow(left_out, cmap="autumn", alpha=0.5, interpolation="nearest")
+    ax.set_xlim(-0.5, moved.shape[1] - 0.5)
+    ax.set_ylim(rows - 0.5, -0.5)
+    ax.figure.colorbar(im, ax=ax, shrink=0.8, label="displacement (px)")
+
+
 def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.ndarray,
-                            path: str | Path, result: DemoResult) -> Path:
-    """blurry | restored | sharp, full frames on top and zoomed insets below, written atomically."""
+                            path: str | Path, result: DemoResult, moved: DisplacementField | None = None) -> Path:
+    """blurry | restored | sharp (| measured displacement), full frames on top and zoomed insets
+    below, written atomically."""
     import matplotlib  # lazy: a second of import time, only needed for this figure
 
     matplotlib.use("Agg")
@@ -147,14 +172,22 @@ def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.
     from matplotlib.patches import Rectangle
 
     y, x, s = _inset_box(sharp, result.image_rows)
-    titles = [f"blurry  {result.psnr_blurry:.2f} dB / {result.ssim_blurry:.3f}\n"
-              f"registered {result.psnr_blurry_registered:.2f} dB / {result.ssim_blurry_registered:.3f}",
-              f"restored  {result.psnr_restored:.2f} dB / {result.ssim_restored:.3f}\n"
-              f"registered {result.psnr_restored_registered:.2f} dB / {result.ssim_restored_registered:.3f}",
+    titles = [f"blurry  registered {result.psnr_blurry_registered:.2f} dB / {result.ssim_blurry_registered:.3f}\n"
+              f"(as captured {result.psnr_blurry:.2f} dB / {result.ssim_blurry:.3f})",
+              f"restored  registered {result.psnr_restored_registered:.2f} dB / "
+              f"{result.ssim_restored_registered:.3f}\n(as captured {result.psnr_restored:.2f} dB / "
+              f"{result.ssim_restored:.3f})",
               "sharp (reference)"]
     height, width = sharp.shape[:2]
-    fig, axes = plt.subplots(2, 3, figsize=(15, 10), gridspec_kw={"height_ratios": [height / width, 1]},
+    columns = 3 + (moved is not None)
+    fig, axes = plt.subplots(2, columns, figsize=(5 * columns, 10), gridspec_kw={"height_ratios": [height / width, 1]},
                              layout="constrained")
+    if moved is not None:
+        _draw_field(axes[0, 3], moved, result.image_rows)
+        axes[0, 3].set_title("measured displacement, blurry vs sharp capture\n(tiles too plain to register: orange)",
+                             fontsize=11)
+        axes[1, 3].axis("off")
+        axes[1, 3].text(0.0, 0.9, result.registration_text().replace("; ", ";\n"), fontsize=10, va="top", wrap=True)
     for col, (img, title) in enumerate(zip((blurry, restored, sharp), titles)):
         ax = axes[0, col]
         ax.imshow(img, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
@@ -167,8 +200,8 @@ def write_comparison_figure(blurry: np.ndarray, restored: np.ndarray, sharp: np.
             ax.set_yticks([])
     fig.suptitle(
         f"MIDNet ({result.model}) on {result.group} (not trained on: the validation image).\n"
-        f"PSNR / SSIM on the image area (rows 0..{result.image_rows - 1}, 8-bit), as captured and registered (the "
-        f"blurry capture is moved {result.shift[0]:+.1f}, {result.shift[1]:+.1f} px); the data bar is passed through.",
+        f"PSNR / SSIM on the image area (rows 0..{result.image_rows - 1}, 8-bit), registered by the displacement field "
+        f"measured between the two captures, and as captured; the data bar is passed through.",
         fontsize=11,
     )
     try:

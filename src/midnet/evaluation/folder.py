@@ -5,9 +5,12 @@ Why the input is scored too: on real SEM pairs the blurry capture is already clo
 sharp one in PSNR; a restoration only helps if it beats that baseline on the same pixels.
 Both are scored by :mod:`midnet.evaluation.scoring`, the rule every command shares.
 
-With ``registered=True`` each pair is also scored after moving the restoration (and the input)
-by the shift measured between the two captures (`capture_shift`): a re-take after refocusing is
-often moved by the stage or beam, and the plain score then rewards smoothing over deblurring.
+With ``registered=True`` (the default) each pair is also scored after resampling the
+restoration (and the input) by the displacement field measured between the two captures
+(`register_pair`): a re-take after refocusing is moved by the stage or beam and its scan is
+distorted, and the as-captured score then rewards smoothing over deblurring. The registered
+score is the headline; the as-captured one stays beside it, with the registration's statistics
+(median shift, spread, tiles left out) in results.csv/results.json.
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ from pathlib import Path
 import numpy as np
 
 from midnet.data import list_pairs
-from midnet.evaluation.scoring import (DataBar, Score, capture_shift, load_pair, mean_score, restore, score_pair,
+from midnet.evaluation.scoring import (DataBar, Score, load_pair, mean_score, register_pair, restore, score_pair,
                                        score_registered)
 from midnet.inference.deblurrer import Deblurrer
 from midnet.io import to_float
 from midnet.io.atomic import atomic_write_bytes, atomic_write_text
 
 RESULT_FILES = ("results.csv", "results.json")
+#: the registration's statistics per image (`DisplacementField.stats`)
+STAT_FIELDS = ("median_shift_y", "median_shift_x", "spread_y", "spread_x", "tiles", "tiles_left_out")
 
 
 @dataclass
@@ -38,7 +43,8 @@ class ImageScore:
     input_psnr: float
     input_ssim: float
     databar_rows: int
-    #: with ``registered``: registered_psnr/ssim, input_registered_psnr/ssim, shift_y, shift_x
+    #: with ``registered``: registered_psnr/ssim, input_registered_psnr/ssim and the field's
+    #: statistics (median_shift_y/x, spread_y/x, tiles, tiles_left_out)
     registered: dict[str, float] = field(default_factory=dict)
 
 
@@ -76,10 +82,10 @@ def _write_png(array: np.ndarray, path: Path) -> None:
 
 def evaluate_folder(deblurrer: Deblurrer, input_dir: str | Path, target_dir: str | Path, out: str | Path, *,
                     panels: int = 4, databar: DataBar = "auto", data_range: float | None = None,
-                    overwrite: bool = False, model_label: str = "", registered: bool = False) -> dict:
+                    overwrite: bool = False, model_label: str = "", registered: bool = True) -> dict:
     """Score every pair, write results.csv/results.json and `panels` PNG panels into `out`.
 
-    ``registered``: also score each pair after moving it by the captures' measured shift."""
+    ``registered``: also score each pair after registering its captures (module docstring)."""
     out = Path(out)
     existing = [out / f for f in RESULT_FILES if (out / f).exists()]
     if existing and not overwrite:
@@ -94,11 +100,11 @@ def evaluate_folder(deblurrer: Deblurrer, input_dir: str | Path, target_dir: str
         i = score_pair(pair.blurry, pair, data_range=data_range)
         extra: dict[str, float] = {}
         if registered:
-            shift = capture_shift(pair)
-            rr = score_registered(restored, pair, shift, data_range=data_range)
-            ri = score_registered(pair.blurry, pair, shift, data_range=data_range)
+            field = register_pair(pair)
+            rr = score_registered(restored, pair, field, data_range=data_range)
+            ri = score_registered(pair.blurry, pair, field, data_range=data_range)
             extra = {"registered_psnr": rr.psnr, "registered_ssim": rr.ssim, "input_registered_psnr": ri.psnr,
-                     "input_registered_ssim": ri.ssim, "shift_y": float(shift[0]), "shift_x": float(shift[1])}
+                     "input_registered_ssim": ri.ssim, **field.stats()}
         scores.append(ImageScore(pair.name, r.psnr, r.ssim, i.psnr, i.ssim, pair.databar_rows, extra))
         if k < panels:
             _write_png(panel(pair.blurry, restored, pair.sharp), out / f"{pair.name}_panel.png")
@@ -115,10 +121,10 @@ def evaluate_folder(deblurrer: Deblurrer, input_dir: str | Path, target_dir: str
     fields = list(means)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    extra_fields = ["shift_y", "shift_x"] if registered else []
+    extra_fields = list(STAT_FIELDS) if registered else []
     writer.writerow(["name", *fields, *extra_fields, "databar_rows"])
     for s, r in zip(scores, rows):
-        writer.writerow([s.name, *(f"{r[f]:.4f}" for f in fields), *(f"{r[f]:.2f}" for f in extra_fields),
+        writer.writerow([s.name, *(f"{r[f]:.4f}" for f in fields), *(f"{r[f]:.2f}" if isinstance(r[f], float) else r[f] for f in extra_fields),
                          s.databar_rows])
     writer.writerow(["mean", *(f"{means[f]:.4f}" for f in fields), *([""] * len(extra_fields)), ""])
     atomic_write_text(out / "results.csv", buf.getvalue())

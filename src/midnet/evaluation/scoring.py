@@ -20,6 +20,11 @@ command measures it, and that number must be what a user gets by scoring the fil
    * the data bar rows (the taller of the two files' bars) are left out of PSNR and SSIM;
    * colour planes are all counted, an alpha channel never.
 
+5. for real pairs, also after registration (:func:`score_registered`): the restoration is
+   resampled by the displacement field measured between the two captures
+   (:func:`register_pair`, :mod:`midnet.data.registration`) and scored on the pixels the field
+   maps inside the frame and could register. The as-captured score (step 4) stays beside it.
+
 PSNR/SSIM formulas: :mod:`midnet.metrics.image_quality` (BasicSR's, equal to scikit-image's
 PSNR and to its Gaussian SSIM on the valid region).
 """
@@ -33,14 +38,14 @@ from typing import Callable
 
 import numpy as np
 
-from midnet.data.registration import align_to_reference, measure_shift
+from midnet.data.registration import DisplacementField, measure_field, warp
 from midnet.inference.deblurrer import Deblurrer
 from midnet.io import from_float, read_image, to_float
-from midnet.io.databar import detect_databar
+from midnet.data.databar import resolve_databar_rows
 from midnet.metrics import psnr, ssim
 
 __all__ = ["Score", "EvalPair", "load_pair", "restore", "restore_with", "score", "score_pair",
-           "capture_shift", "score_registered", "data_range_for", "mean_score", "DataBar"]
+           "register_pair", "score_registered", "DisplacementField", "data_range_for", "mean_score", "DataBar"]
 
 #: "auto" (the io detector) or an explicit number of bottom rows
 DataBar = int | str
@@ -72,14 +77,11 @@ class EvalPair:
 
 
 def _rows(setting: DataBar, image, path: Path) -> int:
-    if isinstance(setting, str):
-        if setting.lower() != "auto":
-            raise ValueError(f"data bar: give 'auto' or a number of rows, got {setting!r}")
-        return detect_databar(image)
-    rows = int(setting)
-    if rows < 0:
-        raise ValueError(f"{path}: data bar rows must be >= 0, got {rows}")
-    return rows
+    """The one rule training masks share (`midnet.data.databar.resolve_databar_rows`)."""
+    try:
+        return resolve_databar_rows(setting, image)
+    except ValueError as exc:
+        raise ValueError(f"{path}: data bar: {exc}") from None
 
 
 def load_pair(blurry_path: str | Path, sharp_path: str | Path, *, databar: DataBar = "auto",
@@ -142,8 +144,9 @@ def _planes(array: np.ndarray) -> np.ndarray:
 
 
 def score(restored: np.ndarray, sharp: np.ndarray, *, databar_rows: int = 0,
-          data_range: float | None = None) -> Score:
-    """PSNR (dB) and SSIM of ``restored`` against ``sharp`` under the rule above."""
+          data_range: float | None = None, mask: np.ndarray | None = None) -> Score:
+    """PSNR (dB) and SSIM of ``restored`` against ``sharp`` under the rule above; ``mask``
+    (boolean (H, W)) leaves out more pixels (those a registration could not map)."""
     restored, sharp = _planes(np.asarray(restored)), _planes(np.asarray(sharp))
     if restored.dtype != sharp.dtype:
         raise ValueError(f"restored ({restored.dtype}) and sharp ({sharp.dtype}) images differ in dtype; "
@@ -152,6 +155,8 @@ def score(restored: np.ndarray, sharp: np.ndarray, *, databar_rows: int = 0,
     keep = np.ones(sharp.shape[:2], dtype=bool)
     if databar_rows:
         keep[-databar_rows:] = False
+    if mask is not None:
+        keep &= np.asarray(mask, dtype=bool)
     if np.issubdtype(sharp.dtype, np.floating):
         # an explicit range for float data: measured unquantised (scaled so that the metric's
         # integer-range rounding never applies)
@@ -163,32 +168,40 @@ def score_pair(restored: np.ndarray, pair: EvalPair, *, data_range: float | None
     return score(restored, pair.sharp, databar_rows=pair.databar_rows, data_range=data_range)
 
 
-def capture_shift(pair: EvalPair) -> tuple[float, float]:
-    """(dy, dx) that moves the blurry capture onto the sharp one, measured on the image area.
+def register_pair(pair: EvalPair) -> DisplacementField:
+    """The displacement field that registers the pair's blurry capture onto its sharp one, measured
+    on the image area (above the data bar) between the two *captures*, never on a restoration.
 
-    Why: a re-take after refocusing is often moved by the stage or beam (the published pairs by
-    10-15 px, docs/results/defocus-calibration); the plain score then rewards smoothing, which
-    hides the move, over deblurring. The shift is measured between the two captures, never on a
-    restoration."""
+    Why: a re-take after refocusing is moved by the stage or beam and its scan is distorted
+    differently (on the published pairs the shift varies from -20 to -1 px across one frame);
+    the as-captured score then rewards smoothing, which hides the move, over deblurring. See
+    :mod:`midnet.data.registration`."""
     rows = pair.blurry.shape[0] - pair.databar_rows
     grey = [_planes(np.asarray(a))[:rows].astype(np.float64) for a in (pair.blurry, pair.sharp)]
     grey = [g.mean(axis=2) if g.ndim == 3 else g for g in grey]
-    return measure_shift(grey[0], grey[1])
+    return measure_field(grey[0], grey[1])
 
 
-def score_registered(restored: np.ndarray, pair: EvalPair, shift: tuple[float, float] | None = None, *,
+def _warped_to_sharp(image: np.ndarray, field: DisplacementField) -> np.ndarray:
+    """``image`` (image area) resampled onto the sharp capture's grid, back in its own dtype by the
+    same rounding as a written file (so that a score of it is a score of a file)."""
+    image = np.asarray(image)
+    warped = warp(image, field)
+    if np.issubdtype(image.dtype, np.integer):
+        info = np.iinfo(image.dtype)
+        return np.clip(np.rint(warped), info.min, info.max).astype(image.dtype)
+    return warped.astype(image.dtype)
+
+
+def score_registered(restored: np.ndarray, pair: EvalPair, field: DisplacementField | None = None, *,
                      data_range: float | None = None) -> Score:
-    """The same score after moving ``restored`` by the captures' shift (``capture_shift``), on the
-    overlap of the image areas: how well the pair's content is restored, whatever the move."""
-    shift = capture_shift(pair) if shift is None else shift
+    """The score after resampling ``restored`` by the captures' displacement field
+    (:func:`register_pair`), over the image-area pixels the field maps inside the frame and that
+    lie in tiles it could register: how well the pair's content is restored, whatever the move."""
+    field = register_pair(pair) if field is None else field
     rows = pair.blurry.shape[0] - pair.databar_rows
-    moved, ref = align_to_reference(np.moveaxis(np.asarray(restored)[:rows], -1, 0) if restored.ndim == 3
-                                    else np.asarray(restored)[:rows],
-                                    np.moveaxis(pair.sharp[:rows], -1, 0) if pair.sharp.ndim == 3 else pair.sharp[:rows],
-                                    shift=shift)
-    if restored.ndim == 3:
-        moved, ref = np.moveaxis(moved, 0, -1), np.moveaxis(ref, 0, -1)
-    return score(moved, ref, data_range=data_range)
+    moved = _warped_to_sharp(_planes(np.asarray(restored))[:rows], field)
+    return score(moved, _planes(pair.sharp)[:rows], mask=field.score_mask(), data_range=data_range)
 
 
 def mean_score(scores: list[Score]) -> Score:

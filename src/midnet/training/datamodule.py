@@ -106,7 +106,7 @@ class PairedDataModule(L.LightningDataModule):
         out = []
         for i, pair in enumerate(self.train_store.pairs):
             _, y, m = self.train_store.load(i)
-            rows = int(m[0, :, 0].sum())  # the mask is 0 on data-bar rows at the bottom
+            rows = int(np.flatnonzero(m[0].any(axis=1))[-1]) + 1  # the mask is 0 on the data-bar rows
             out.append(SharpImage("published-pairs", pair.name, y[0, :rows]))
         return out
 

@@ -4,7 +4,9 @@ Adam(0.9, 0.999) with per-iteration cosine annealing from 1e-3 to 1e-7 (paper, s
 or over a wall-time budget (``train.max_time_min``).
 Validation scores each validation pair exactly as `midnet evaluate` does
 (:mod:`midnet.evaluation.scoring`: restored through a `Deblurrer`, the file's dtype, the data
-bar left out), so the best checkpoint is picked by the number a user will later measure.
+bar left out), so the best checkpoint is picked by the number a user will later measure. Real
+pairs are scored after registering their captures (`midnet.evaluation.score_registered`), the
+headline `midnet evaluate` prints; the as-captured score is logged beside it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import torch
 
 from midnet import models
 from midnet.data import to_model_channels
-from midnet.evaluation import EvalPair, restore, score_pair
+from midnet.evaluation import EvalPair, register_pair, restore, score_pair, score_registered
 from midnet.inference.deblurrer import Deblurrer
 from midnet.losses import MultiLoss
 from midnet.training.config import TrainConfig, TrainSection
@@ -218,7 +220,7 @@ class DeblurModule(L.LightningModule):
         group, pair = self.trainer.datamodule.val_pairs[int(batch[0])]
         assert self._val_deblurrer is not None
         restored = restore(self._val_deblurrer, pair)
-        r, i = score_pair(restored, pair), self._input_score(pair)
+        r, i = self._score(restored, pair, group), self._input_score(pair, group)
         channels = self.config.model.in_channels
         pred = torch.from_numpy(to_model_channels(restored, channels))[None]
         target = torch.from_numpy(to_model_channels(pair.sharp, channels))[None]
@@ -226,15 +228,29 @@ class DeblurModule(L.LightningModule):
         total, _ = self.loss_fn(pred, target, mask)
         values = {"val/loss": float(total), "val/psnr": r.psnr, "val/ssim": r.ssim,
                   "val/psnr_input": i.psnr, "val/ssim_input": i.ssim}
+        if group == "real":
+            captured = score_pair(restored, pair)
+            values.update({"val/psnr_as_captured": captured.psnr, "val/ssim_as_captured": captured.ssim})
         for key, value in values.items():
             self.log(key, value, prog_bar=key in ("val/psnr",), batch_size=1, sync_dist=True)
             # also per validation group (real pairs, synthetic defocus of held-out sources)
             self.log(f"{key}_{group}", value, batch_size=1, sync_dist=True)
 
     @staticmethod
-    def _input_score(pair: EvalPair):
+    def _score(restored: np.ndarray, pair: EvalPair, group: str):
+        """Real pairs registered (the field measured once per pair, between the captures)."""
+        if group != "real":
+            return score_pair(restored, pair)
+        moved = getattr(pair, "_field", None)
+        if moved is None:
+            moved = register_pair(pair)
+            pair._field = moved  # type: ignore[attr-defined]
+        return score_registered(restored, pair, moved)
+
+    @classmethod
+    def _input_score(cls, pair: EvalPair, group: str):
         cached = getattr(pair, "_input_score", None)
         if cached is None:
-            cached = score_pair(pair.blurry, pair)
+            cached = cls._score(pair.blurry, pair, group)
             pair._input_score = cached  # type: ignore[attr-defined]
         return cached
