@@ -86,7 +86,8 @@ def test_every_output_file_exists(bench: dict) -> None:
     assert split["protocol"] == "by-source" and split["test"]["groups"] == ["3-1"]
     assert split["groups_in_train_and_test"] == []
     header = (out / "per_image.csv").read_text().splitlines()[0]
-    assert header.startswith("method,image,psnr,ssim")
+    assert header == "method,image,psnr,ssim,reg_psnr,reg_ssim"
+    assert "reg_psnr" in (out / "table2.csv").read_text().splitlines()[0]
     assert not list(out.glob(".*.tmp"))       # atomic writes leave no temporaries
 
 

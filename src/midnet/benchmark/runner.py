@@ -290,7 +290,9 @@ class _Benchmark:
         return (protocol + f"Test images: {', '.join(im.name for im in self.images)} (groups {', '.join(test)}); "
                 f"training groups: {', '.join(train)}; data: {self.input_dir.parent}. PSNR/SSIM: grey, "
                 f"8-bit, data bar rows excluded ({', '.join(str(im.databar_rows) for im in self.images)} rows), "
-                f"mean over images.")
+                f"mean over images; reg. PSNR/SSIM: the same after resampling each restoration by the "
+                f"displacement field measured between the pair's two captures (midnet.evaluation.register_pair), "
+                f"on the pixels it registers.")
 
     def _tlc(self) -> int | bool:
         return int(self.cfg.budget.crop_size) if self.cfg.eval.tlc else False
@@ -394,7 +396,7 @@ class _Benchmark:
 
     def _training_pairs(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Grey float (blurry, sharp) training images above their data bar, for the classical fits."""
-        train_images = load_test_images(self.split["train"], self.cfg.data.databar_rows)
+        train_images = load_test_images(self.split["train"], self.cfg.data.databar_rows, register=False)
         out = []
         for im in train_images:
             h = im.blurry.shape[0] - im.databar_rows
