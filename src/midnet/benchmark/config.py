@@ -98,6 +98,8 @@ class BenchData(Section):
     # (test_groups), so no test pixel was trained on. "paper": paper_test_count pairs drawn at
     # random (split_seed) from all pairs, as the MIDNet paper did; overlapping crops of one scene
     # then sit on both sides, and the score measures memorised scenes as much as deblurring.
+    # Under "paper", train_groups/test_groups choose no pairs (all non-test pairs train); the
+    # test groups' pair count only sizes the draw when paper_test_count/fraction are unset.
     protocol: Literal["paper", "by-source"] = "by-source"
     split_seed: int = 0                        # paper: the seed of the random draw
     paper_test_count: PositiveInt | None = None  # paper: test pairs; None: as many as test_groups hold
