@@ -105,6 +105,22 @@ def test_blurry_score_equals_a_direct_computation(pairs_root: Path) -> None:
         assert got.ssim == pytest.approx(ssim(x, y, data_range=255, mask=keep), abs=1e-12)
 
 
+def test_registered_columns_are_midnet_evaluation_scores(sem_data: Path) -> None:
+    """reg_psnr/reg_ssim are `midnet.evaluation.score_registered` with the captures' field, measured
+    once per test image: the benchmark has no scoring rule of its own."""
+    from midnet.benchmark.scoring import METRICS, TestImage
+    from midnet.evaluation import register_pair, restore_with, score_registered
+
+    pairs = [p for p in list_pairs(sem_data / "blur", sem_data / "sharp") if p.name == "7-1_s006"]
+    (im,) = load_test_images(pairs, "auto")
+    assert isinstance(im, TestImage) and im.field is not None
+    (got,) = score_method(lambda z: z, [im], "blurry")
+    assert list(got.values) == list(METRICS)
+    direct = score_registered(restore_with(lambda z: z, im), im, register_pair(im))
+    assert (got.values["reg_psnr"], got.values["reg_ssim"]) == pytest.approx((direct.psnr, direct.ssim), abs=1e-12)
+    assert got.values["reg_psnr"] > got.psnr   # the published pairs are moved; registering recovers that
+
+
 def test_restoration_leaves_the_data_bar_alone() -> None:
     from midnet.evaluation import EvalPair, restore_with
 

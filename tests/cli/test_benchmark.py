@@ -9,6 +9,7 @@ blurry row equals a direct PSNR computation; the full-loss ablation row is the T
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +81,33 @@ def test_every_output_file_exists(bench: dict) -> None:
     resolved = yaml.safe_load((out / "config.yaml").read_text())
     assert resolved["budget"]["max_steps"] == 2 and resolved["budget"]["crop_size"] == 32
     assert resolved["resolved"]["test_pairs"] == ["3-1_s001", "3-1_s002"]
+    assert resolved["data"]["protocol"] == "by-source"     # the default, recorded
+    split = json.loads((out / "split.json").read_text())
+    assert split["protocol"] == "by-source" and split["test"]["groups"] == ["3-1"]
+    assert split["groups_in_train_and_test"] == []
+    header = (out / "per_image.csv").read_text().splitlines()[0]
+    assert header == "method,image,psnr,ssim,reg_psnr,reg_ssim"
+    assert "reg_psnr" in (out / "table2.csv").read_text().splitlines()[0]
     assert not list(out.glob(".*.tmp"))       # atomic writes leave no temporaries
+
+
+def test_protocol_flag_sets_the_paper_split(bench: dict, tmp_path: Path) -> None:
+    """--protocol paper: as many random test pairs as the test groups hold, recorded in config and split."""
+    out = tmp_path / "paper"
+    args = ["benchmark", "--data", str(bench["data"]), "--out", str(out), "--tables", "1", "--protocol", "paper",
+            "--set", "data.train_groups=[1-1, 2-1]", "--set", "data.test_groups=[3-1]",
+            "--set", "data.split_seed=5"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    resolved = yaml.safe_load((out / "config.yaml").read_text())
+    assert resolved["data"]["protocol"] == "paper" and resolved["data"]["split_seed"] == 5
+    split = json.loads((out / "split.json").read_text())
+    assert split["protocol"] == "paper" and split["seed"] == 5
+    assert split["test"]["count"] == 2 and split["train"]["count"] == 4
+    assert split["test"]["pairs"] == resolved["resolved"]["test_pairs"]
+    assert "Protocol paper: 2 test pairs drawn at random (seed 5)" in (out / "table1.md").read_text()
+    bad = CliRunner().invoke(cli, [*args[:5], "--protocol", "paper", "--set", "data.val_groups=[1-1]"])
+    assert bad.exit_code != 0 and "data.val_groups=[]" in bad.output
 
 
 def test_blurry_row_equals_a_direct_computation(bench: dict) -> None:

@@ -94,9 +94,24 @@ class BenchData(Section):
     val_groups: list[str] = Field(default_factory=list)    # optional validation during training
     test_groups: list[str] = Field(default_factory=lambda: ["7-1"])  # scored, never trained on
     databar_rows: NonNegativeInt | Literal["auto"] = "auto"
+    # How the test pairs are chosen (issue 19). "by-source": whole source images are held out
+    # (test_groups), so no test pixel was trained on. "paper": paper_test_count pairs drawn at
+    # random (split_seed) from all pairs, as the MIDNet paper did; overlapping crops of one scene
+    # then sit on both sides, and the score measures memorised scenes as much as deblurring.
+    # Under "paper", train_groups/test_groups choose no pairs (all non-test pairs train); the
+    # test groups' pair count only sizes the draw when paper_test_count/fraction are unset.
+    protocol: Literal["paper", "by-source"] = "by-source"
+    split_seed: int = 0                        # paper: the seed of the random draw
+    paper_test_count: PositiveInt | None = None  # paper: test pairs; None: as many as test_groups hold
+    paper_test_fraction: float | None = Field(default=None, gt=0.0, lt=1.0)  # or a share (paper: 12/120)
 
     @model_validator(mode="after")
     def _groups(self) -> BenchData:
+        if self.paper_test_count is not None and self.paper_test_fraction is not None:
+            raise ValueError("give data.paper_test_count or data.paper_test_fraction, not both")
+        if self.protocol == "paper" and self.val_groups:
+            raise ValueError("the paper protocol draws test pairs at random and has no validation groups; "
+                             "set data.val_groups=[]")
         if not self.test_groups:
             raise ValueError("test_groups is empty: name the source images to score on, e.g. --set "
                              "'data.test_groups=[7-1]'")

@@ -10,6 +10,7 @@
 Results folder::
 
     OUT/config.yaml           resolved benchmark configuration (and the data folders used)
+    OUT/split.json            the protocol and which pairs (source images) are test and train
     OUT/table{1,2,3}.md/.csv  the tables (CSV: full precision)
     OUT/per_image.csv         every method's PSNR/SSIM on every test image
     OUT/psnr_vs_macs.png      Table 2 as PSNR against cost
@@ -20,6 +21,7 @@ Results folder::
 from __future__ import annotations
 
 import gc
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,10 +34,11 @@ from midnet.baselines.classical import classical_methods
 from midnet.benchmark.config import dump_config
 from midnet.benchmark.report import Column, Table, plot_psnr_vs_macs
 from midnet.benchmark.config import BenchData, BenchmarkConfig, Table2, Timing
-from midnet.benchmark.scoring import (MethodScore, load_test_images, mean_scores, network_timings, resolve_device,
+from midnet.benchmark.scoring import (METRICS, MethodScore, load_test_images, mean_values, network_timings, resolve_device,
                                       score_deblurrer, score_method, seconds_per_megapixel)
 from midnet.benchmark.training_runs import RunCache, training_config
 from midnet.data import find_pair_folders, group_key, list_pairs, split_pairs, to_model_channels
+from midnet.data.splits import EACH_FILE_REGEX, random_test_pairs
 from midnet.inference.deblurrer import Deblurrer
 from midnet.io.atomic import atomic_write_text
 from midnet.metrics import count_macs, count_parameters
@@ -70,9 +73,66 @@ def resolve_data_dirs(data_cfg: BenchData) -> tuple[Path, Path]:
     return find_pair_folders(root)
 
 
-def split_groups(data_cfg: BenchData, input_dir: Path, target_dir: Path) -> tuple[dict[str, list], list[str]]:
-    """Split the pairs by source image; returns the split and the groups training must not see."""
+@dataclass
+class BenchSplit:
+    """The benchmark's split under ``data.protocol``, and what training must be kept away from.
+
+    ``holdout`` names the units (``unit_regex`` groups) the training runs exclude: source images
+    under ``by-source``, single pairs under ``paper`` (where every file stem is its own unit).
+    """
+
+    protocol: str
+    subsets: dict[str, list]               # "train", "val", "test" -> ImagePair lists
+    holdout: list[str]
+    unit_regex: str
+    seed: int | None = None
+
+    def document(self, group_regex: str) -> dict[str, Any]:
+        """The split as written to ``split.json``: which pairs (and source images) are where."""
+        groups = {k: sorted({group_key(p.name, group_regex) for p in v}) for k, v in self.subsets.items()}
+        doc: dict[str, Any] = {"protocol": self.protocol, "seed": self.seed, "group_regex": group_regex,
+                               "training_excludes": {"unit_regex": self.unit_regex, "units": self.holdout}}
+        for subset, pairs in self.subsets.items():
+            doc[subset] = {"count": len(pairs), "groups": groups[subset],
+                           "pairs": sorted(p.name for p in pairs)}
+        # the point of the comparison: source images with crops on both sides
+        doc["groups_in_train_and_test"] = sorted(set(groups["train"]) & set(groups["test"]))
+        return doc
+
+
+def split_data(data_cfg: BenchData, input_dir: Path, target_dir: Path) -> BenchSplit:
+    """Split the pairs under ``data.protocol`` (``by-source`` or ``paper``)."""
     pairs = list_pairs(input_dir, target_dir, check=True)
+    if data_cfg.protocol == "paper":
+        return _paper_split(data_cfg, pairs)
+    split, excluded = _by_source_split(data_cfg, pairs, input_dir)
+    return BenchSplit("by-source", split, excluded, data_cfg.group_regex)
+
+
+def _paper_split(data_cfg: BenchData, pairs: list) -> BenchSplit:
+    """The MIDNet paper's protocol: test pairs drawn at random from all pairs, the rest trained on.
+
+    The default test-set size is what ``test_groups`` hold, so both protocols score the same
+    number of images and differ only in which ones."""
+    regex = data_cfg.group_regex
+    if data_cfg.paper_test_count is not None:
+        n_test = data_cfg.paper_test_count
+    elif data_cfg.paper_test_fraction is not None:
+        n_test = max(1, round(data_cfg.paper_test_fraction * len(pairs)))
+    else:
+        present = {group_key(p.name, regex) for p in pairs}
+        missing = sorted(set(data_cfg.test_groups) - present)
+        if missing:
+            raise ValueError(f"test groups {missing} not found (they size the paper split's test set); groups "
+                             f"present: {sorted(present)}; set data.paper_test_count instead")
+        n_test = sum(group_key(p.name, regex) in set(data_cfg.test_groups) for p in pairs)
+    test = set(random_test_pairs(pairs, n_test, seed=data_cfg.split_seed))
+    subsets = {"train": [p for p in pairs if p.name not in test], "val": [],
+               "test": [p for p in pairs if p.name in test]}
+    return BenchSplit("paper", subsets, sorted(test), EACH_FILE_REGEX, seed=data_cfg.split_seed)
+
+
+def _by_source_split(data_cfg: BenchData, pairs: list, input_dir: Path) -> tuple[dict[str, list], list[str]]:
     regex = data_cfg.group_regex
     present = sorted({group_key(p.name, regex) for p in pairs})
     train_groups = data_cfg.train_groups
@@ -89,6 +149,12 @@ def split_groups(data_cfg: BenchData, input_dir: Path, target_dir: Path) -> tupl
     else:
         excluded = sorted(data_cfg.test_groups)
     return split, excluded
+
+
+def split_groups(data_cfg: BenchData, input_dir: Path, target_dir: Path) -> tuple[dict[str, list], list[str]]:
+    """The split and the units training must not see (:func:`split_data`, as a pair)."""
+    split = split_data(data_cfg, input_dir, target_dir)
+    return split.subsets, split.holdout
 
 
 def prepare_out(out: Path, *, overwrite: bool, resume: bool) -> None:
@@ -133,17 +199,21 @@ def _model_cost(model: nn.Module, macs_size: int) -> tuple[float, float]:
 
 # -- the tables ----------------------------------------------------------------------------------
 
-T1_COLUMNS = [Column("method", "Method"), Column("weights", "Weights"), Column("psnr", "PSNR (dB)", "{:.2f}"),
-              Column("ssim", "SSIM", "{:.4f}"), Column("delta_psnr", "ΔPSNR vs input", "{:+.2f}")]
-T2_COLUMNS = [Column("method", "Method"), Column("kind", "Kind"), Column("psnr", "PSNR (dB)", "{:.2f}"),
-              Column("ssim", "SSIM", "{:.4f}"), Column("params_m", "Params (M)", "{:.3f}"),
+def _metric_columns() -> list[Column]:
+    """One column per metric of :data:`~midnet.benchmark.scoring.METRICS` (as captured, registered...)."""
+    return [Column(key, title, fmt) for key, (title, fmt) in METRICS.items()]
+
+
+T1_COLUMNS = [Column("method", "Method"), Column("weights", "Weights"), *_metric_columns(),
+              Column("delta_psnr", "ΔPSNR vs input", "{:+.2f}")]
+T2_COLUMNS = [Column("method", "Method"), Column("kind", "Kind"), *_metric_columns(),
+              Column("params_m", "Params (M)", "{:.3f}"),
               Column("macs_g", "MACs (G)", "{:.2f}"), Column("cpu_s_per_mp", "CPU s/MP", "{:.3f}"),
               Column("gpu_s_per_mp", "GPU s/MP", "{:.4f}"), Column("train_s", "Train (s)", "{:.0f}"),
               Column("notes", "Notes")]
 T3_COLUMNS = [Column("variant", "Loss"), Column("l1_weight", "L_d (L1)", "{:g}"),
               Column("edge_weight", "L_e (edge)", "{:g}"), Column("fft_weight", "L_f (FFT)", "{:g}"),
-              Column("psnr", "PSNR (dB)", "{:.2f}"), Column("ssim", "SSIM", "{:.4f}"),
-              Column("train_s", "Train (s)", "{:.0f}")]
+              *_metric_columns(), Column("train_s", "Train (s)", "{:.0f}")]
 
 
 class _Benchmark:
@@ -152,20 +222,25 @@ class _Benchmark:
         self.result = BenchmarkResult(out)
         self.device = resolve_device(cfg.eval.device)
         self.input_dir, self.target_dir = resolve_data_dirs(cfg.data)
-        self.split, self.excluded = split_groups(cfg.data, self.input_dir, self.target_dir)
+        self.bench_split = split_data(cfg.data, self.input_dir, self.target_dir)
+        self.split, self.excluded = self.bench_split.subsets, self.bench_split.holdout
         self._preflight()
         prepare_out(out, overwrite=overwrite, resume=resume)
         resolved = {"input_dir": str(self.input_dir), "target_dir": str(self.target_dir),
                     "train_pairs": [p.name for p in self.split["train"]],
                     "test_pairs": [p.name for p in self.split["test"]],
-                    "groups_kept_out_of_training": self.excluded}
+                    "protocol": self.bench_split.protocol,
+                    "kept_out_of_training": {"unit_regex": self.bench_split.unit_regex, "units": self.excluded}}
         self.result.files.append(out / "config.yaml")
         atomic_write_text(out / "config.yaml", dump_config(cfg, {"resolved": resolved}))
+        self.result.files.append(out / "split.json")
+        atomic_write_text(out / "split.json",
+                          json.dumps(self.bench_split.document(cfg.data.group_regex), indent=2) + "\n")
         self.images = load_test_images(self.split["test"], cfg.data.databar_rows,
                                        max_images=cfg.eval.max_images)
         self.runs = RunCache(out / "runs", reuse_existing=resume, log=log)
         self.blurry_scores = score_method(lambda x: x, self.images, BLURRY)
-        self.blurry_mean = mean_scores(self.blurry_scores)
+        self.blurry_mean = mean_values(self.blurry_scores)
         self.result.scores += self.blurry_scores
 
     def _preflight(self) -> None:
@@ -179,12 +254,13 @@ class _Benchmark:
         for entry, loss in rows:
             try:
                 training_config(self.cfg, entry, label=entry.label, input_dir=self.input_dir,
-                                 target_dir=self.target_dir, excluded_groups=self.excluded, loss=loss)
+                                 target_dir=self.target_dir, excluded_groups=self.excluded,
+                                 group_regex=self.bench_split.unit_regex, loss=loss)
             except ValueError as exc:
                 raise ValueError(f"model {entry.label!r}: {exc}") from None
 
     # common pieces
-    def _score_network(self, model: nn.Module, label: str, *, tlc: int | bool) -> tuple[float, float]:
+    def _score_network(self, model: nn.Module, label: str, *, tlc: int | bool) -> dict[str, float]:
         # eager fp32: the reference numbers (compiling every benchmarked model would cost more
         # than it saves); tiles only when eval.tile asks, else the Deblurrer's memory budget
         deblurrer = Deblurrer(model, device=self.device, tlc=tlc, backend="eager",
@@ -192,7 +268,7 @@ class _Benchmark:
         scores = score_deblurrer(deblurrer, self.images, label)
         model.to("cpu")
         self.result.scores += scores
-        return mean_scores(scores)
+        return mean_values(scores)
 
     def _write(self, table: Table) -> None:
         self.result.tables[table.name] = table
@@ -202,10 +278,21 @@ class _Benchmark:
     def _split_note(self) -> str:
         d = self.cfg.data
         train = sorted({group_key(p.name, d.group_regex) for p in self.split["train"]})
-        return (f"Test images: {', '.join(im.name for im in self.images)} (groups {', '.join(d.test_groups)}); "
+        test = sorted({group_key(p.name, d.group_regex) for p in self.split["test"]})
+        if self.bench_split.protocol == "paper":
+            shared = sorted(set(train) & set(test))
+            protocol = (f"Protocol paper: {len(self.split['test'])} test pairs drawn at random (seed "
+                        f"{d.split_seed}) from all {len(self.split['test']) + len(self.split['train'])}, the "
+                        f"other {len(self.split['train'])} trained on; source images on both sides: "
+                        f"{', '.join(shared) or 'none'} (overlapping crops share pixels). ")
+        else:
+            protocol = f"Protocol by-source: whole source images held out ({len(self.split['train'])} training pairs). "
+        return (protocol + f"Test images: {', '.join(im.name for im in self.images)} (groups {', '.join(test)}); "
                 f"training groups: {', '.join(train)}; data: {self.input_dir.parent}. PSNR/SSIM: grey, "
                 f"8-bit, data bar rows excluded ({', '.join(str(im.databar_rows) for im in self.images)} rows), "
-                f"mean over images.")
+                f"mean over images; reg. PSNR/SSIM: the same after resampling each restoration by the "
+                f"displacement field measured between the pair's two captures (midnet.evaluation.register_pair), "
+                f"on the pixels it registers.")
 
     def _tlc(self) -> int | bool:
         return int(self.cfg.budget.crop_size) if self.cfg.eval.tlc else False
@@ -216,15 +303,15 @@ class _Benchmark:
         given = dict(t1.pretrained)
         missing = [n for n in t1.expected if n not in given]
         self.result.missing_pretrained = missing
-        psnr0, ssim0 = self.blurry_mean
+        psnr0 = self.blurry_mean["psnr"]
         table = Table("table1", "Table 1: official pre-trained weights, no retraining", T1_COLUMNS)
-        table.rows.append({"method": BLURRY, "weights": "–", "psnr": psnr0, "ssim": ssim0, "delta_psnr": 0.0})
+        table.rows.append({"method": BLURRY, "weights": "–", **self.blurry_mean, "delta_psnr": 0.0})
         for name, path in given.items():
             self.log(f"table 1: {name} with official weights {path}")
             model = load_pretrained(name, path)
-            p, s = self._score_network(model, f"{name} (pre-trained)", tlc=256 if self.cfg.eval.tlc else False)
-            table.rows.append({"method": name, "weights": Path(path).name, "psnr": p, "ssim": s,
-                               "delta_psnr": p - psnr0})
+            means = self._score_network(model, f"{name} (pre-trained)", tlc=256 if self.cfg.eval.tlc else False)
+            table.rows.append({"method": name, "weights": Path(path).name, **means,
+                               "delta_psnr": means["psnr"] - psnr0})
             del model
             gc.collect()
         if missing:
@@ -240,12 +327,12 @@ class _Benchmark:
         t2, timing = self.cfg.table2, self.cfg.timing
         table = Table("table2", "Table 2: networks trained with the same budget, classical methods, input",
                       T2_COLUMNS)
-        psnr0, ssim0 = self.blurry_mean
-        table.rows.append({"method": BLURRY, "kind": "input", "psnr": psnr0, "ssim": ssim0})
+        table.rows.append({"method": BLURRY, "kind": "input", **self.blurry_mean})
         for entry in t2.models:
             label = entry.label
             cfg = training_config(self.cfg, entry, label=label, input_dir=self.input_dir,
-                                  target_dir=self.target_dir, excluded_groups=self.excluded)
+                                  target_dir=self.target_dir, excluded_groups=self.excluded,
+                                  group_regex=self.bench_split.unit_regex)
             run = self.runs.get(cfg, label)
             table.rows.append(self._network_row(run.weights, label, run.seconds, timing))
         table.rows += self._classical_rows(t2, timing)
@@ -270,11 +357,11 @@ class _Benchmark:
     def _network_row(self, weights: Path, label: str, train_s: float | None, timing: Timing) -> dict[str, Any]:
         model = models.load_model(weights)
         params_m, macs_g = _model_cost(model, int(timing.macs_size))
-        psnr, ssim = self._score_network(model, label, tlc=self._tlc())
+        means = self._score_network(model, label, tlc=self._tlc())
         times = network_timings(model, timing, tile=self.cfg.eval.tile)
         del model
         gc.collect()
-        return {"method": label, "kind": "network", "psnr": psnr, "ssim": ssim, "params_m": params_m,
+        return {"method": label, "kind": "network", **means, "params_m": params_m,
                 "macs_g": macs_g, **times, "train_s": train_s,
                 "notes": "reused finished run" if train_s is None else ""}
 
@@ -300,16 +387,16 @@ class _Benchmark:
             method.fit(pairs)
             scores = score_method(method, self.images, name)
             self.result.scores += scores
-            psnr, ssim = mean_scores(scores)
+
             cpu = seconds_per_megapixel(method, size=int(timing.size), repeats=int(timing.repeats)) \
                 if timing.cpu else None
-            rows.append({"method": name, "kind": "classical", "psnr": psnr, "ssim": ssim, "cpu_s_per_mp": cpu,
+            rows.append({"method": name, "kind": "classical", **mean_values(scores), "cpu_s_per_mp": cpu,
                          "notes": method.describe()})
         return rows
 
     def _training_pairs(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Grey float (blurry, sharp) training images above their data bar, for the classical fits."""
-        train_images = load_test_images(self.split["train"], self.cfg.data.databar_rows)
+        train_images = load_test_images(self.split["train"], self.cfg.data.databar_rows, register=False)
         out = []
         for im in train_images:
             h = im.blurry.shape[0] - im.databar_rows
@@ -331,13 +418,14 @@ class _Benchmark:
             loss = weights.model_dump()
             label = f"ablation-{entry.label}-{variant}"
             cfg = training_config(self.cfg, entry, label=label, input_dir=self.input_dir,
-                                  target_dir=self.target_dir, excluded_groups=self.excluded, loss=weights)
+                                  target_dir=self.target_dir, excluded_groups=self.excluded,
+                                  group_regex=self.bench_split.unit_regex, loss=weights)
             run = self.runs.get(cfg, label)
             model = models.load_model(run.weights)
-            psnr, ssim = self._score_network(model, f"{entry.label} {variant}", tlc=self._tlc())
+            means = self._score_network(model, f"{entry.label} {variant}", tlc=self._tlc())
             del model
             gc.collect()
-            table.rows.append({"variant": variant, **loss, "psnr": psnr, "ssim": ssim, "train_s": run.seconds})
+            table.rows.append({"variant": variant, **loss, **means, "train_s": run.seconds})
         b = self.cfg.budget
         table.notes += [f"Every row: {b.max_steps} iterations, crop {b.crop_size}, batch {b.batch_size}; "
                         f"only the loss weights differ. A row whose configuration equals an earlier run "
@@ -355,8 +443,10 @@ class _Benchmark:
             lines += ["![PSNR versus MACs](psnr_vs_macs.png)", ""]
         atomic_write_text(self.out / "summary.md", "\n".join(lines))
         self.result.files.append(self.out / "summary.md")
-        rows = ["method,image,psnr,ssim"]
-        rows += [f"{_csv(s.method)},{_csv(s.image)},{s.psnr!r},{s.ssim!r}" for s in self.result.scores]
+        keys = list(METRICS)
+        rows = [",".join(["method", "image", *keys])]
+        rows += [",".join([_csv(s.method), _csv(s.image), *(repr(s.values[k]) if k in s.values else "" for k in keys)])
+                 for s in self.result.scores]
         atomic_write_text(self.out / "per_image.csv", "\n".join(rows) + "\n")
         self.result.files.append(self.out / "per_image.csv")
 
@@ -369,7 +459,7 @@ def run_benchmark(cfg: BenchmarkConfig, out: str | Path, *, overwrite: bool = Fa
                   log: Log = print) -> BenchmarkResult:
     """Regenerate the tables listed in ``cfg.tables`` into the results folder ``out``."""
     bench = _Benchmark(cfg, Path(out), overwrite=overwrite, resume=resume, log=log)
-    psnr0, _ = bench.blurry_mean
+    psnr0 = bench.blurry_mean["psnr"]
     log(f"{len(bench.images)} test images; blurry input PSNR {psnr0:.2f} dB")
     if 1 in cfg.tables:
         bench.table1()

@@ -34,11 +34,15 @@ class TrainedRun:
 
 
 def training_config(bench: BenchmarkConfig, entry: ModelRow, *, label: str, input_dir: Path,
-                    target_dir: Path, excluded_groups: list[str], loss: LossWeights | None = None) -> TrainConfig:
+                    target_dir: Path, excluded_groups: list[str], loss: LossWeights | None = None,
+                    group_regex: str | None = None) -> TrainConfig:
     """The full `midnet train` configuration of one benchmark row.
 
     Precedence: training defaults <- benchmark ``training`` <- the model entry's ``training``
     <- what the benchmark fixes for every row (model, data split, budget) <- the row's loss.
+    ``excluded_groups`` are units of ``group_regex`` (default ``data.group_regex``): source
+    images, or single pairs under the paper protocol, so the run's own split.json and config
+    name exactly what it never trained on.
     """
     b, d = bench.budget, bench.data
     doc = configs.merge(bench.training, entry.training)
@@ -46,7 +50,7 @@ def training_config(bench: BenchmarkConfig, entry: ModelRow, *, label: str, inpu
         "name": label,
         "model": {"name": entry.name, "options": entry.options},
         "data": {"root": None, "input_dir": str(input_dir), "target_dir": str(target_dir),
-                 "group_regex": d.group_regex, "val_groups": list(d.val_groups), "test_groups": list(excluded_groups),
+                 "group_regex": group_regex or d.group_regex, "val_groups": list(d.val_groups), "test_groups": list(excluded_groups),
                  "databar_rows": d.databar_rows, "crop_size": b.crop_size, "batch_size": b.batch_size},
         "train": {"max_steps": b.max_steps, "val_every": b.checkpoint_every or max(1, b.max_steps // 10)},
     })

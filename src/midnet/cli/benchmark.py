@@ -34,6 +34,11 @@ def _pretrained(values: tuple[str, ...]) -> dict[str, str]:
                    "YAML file. Default: the built-in CPU-scale settings.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a config value, e.g. --set 'data.test_groups=[7-1]' (repeatable).")
+@click.option("--protocol", type=click.Choice(["paper", "by-source"]), default=None,
+              help="How test pairs are chosen (data.protocol): by-source holds whole source images out "
+                   "(data.test_groups; the default); paper draws data.paper_test_count pairs at random "
+                   "(data.split_seed) from all of them, as the MIDNet paper did, so overlapping crops of one "
+                   "scene land in train and test.")
 @click.option("--budget-steps", type=click.IntRange(min=1), help="Training iterations for every network.")
 @click.option("--crop", type=click.IntRange(min=8), help="Training crop size for every network.")
 @click.option("--batch", type=click.IntRange(min=1), help="Training batch size for every network.")
@@ -51,7 +56,7 @@ def _pretrained(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--resume", is_flag=True, help="Reuse the finished (or continue the interrupted) training runs "
                                              "of an existing results folder.")
 def command(data_root: Path | None, out: Path, config_ref: str | None, overrides: tuple[str, ...],
-            budget_steps: int | None, crop: int | None, batch: int | None, models: tuple[str, ...],
+            protocol: str | None, budget_steps: int | None, crop: int | None, batch: int | None, models: tuple[str, ...],
             pretrained: tuple[str, ...], tables: str | None, device: str | None, tile: int | None,
             tlc: int | None, overwrite: bool, resume: bool) -> None:
     """Train every network with the same budget and score all methods on held-out source images.
@@ -68,6 +73,8 @@ def command(data_root: Path | None, out: Path, config_ref: str | None, overrides
     if overwrite and resume:
         raise click.UsageError("--overwrite retrains everything and --resume reuses runs; pick one")
     sets = list(overrides)
+    if protocol:
+        sets.append(f"data.protocol={protocol}")
     if budget_steps:
         sets.append(f"budget.max_steps={budget_steps}")
     if crop:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from midnet.data.pairs import ImagePair
 from midnet.io.atomic import atomic_write_text
 
@@ -57,3 +59,26 @@ def write_split_json(split: dict[str, list[ImagePair]], path: str | Path, regex:
                        "pairs": [{"name": p.name, "input": str(p.input_path),
                                   "target": str(p.target_path)} for p in items]}
     atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
+
+
+#: a group regex under which every file stem is its own group (the paper's crop-level split)
+EACH_FILE_REGEX = r"^(.*)$"
+
+
+def random_test_pairs(pairs: Sequence[ImagePair], n_test: int, *, seed: int) -> list[str]:
+    """Names of ``n_test`` pairs drawn at random (seeded) from all pairs, ignoring source images.
+
+    Why it exists although :func:`split_pairs` is the safe split: it reproduces the MIDNet
+    paper's protocol (a random 108/12 split of overlapping crops), so the benchmark can show how
+    much of the paper's score comes from test crops whose pixels were also trained on. The draw
+    depends only on the sorted names and the seed, not on the order the files were listed in.
+    """
+    names = sorted(p.name for p in pairs)
+    if len(set(names)) != len(names):
+        raise ValueError("pair names are not unique; a crop-level split needs one name per pair")
+    if not 0 < n_test < len(names):
+        raise ValueError(f"a random split of {len(names)} pairs needs 1..{len(names) - 1} test pairs, got "
+                         f"{n_test}; set data.paper_test_count")
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(len(names), size=n_test, replace=False)
+    return sorted(names[i] for i in picked)
