@@ -57,18 +57,6 @@ def random_field(shape: tuple[int, int], max_shift: float, rng: np.random.Genera
                              np.zeros((0, 2)), np.zeros(0, bool), 0)
 
 
-def inverse(g: DisplacementField) -> DisplacementField:
-    """The field that undoes ``g`` (f(p) = -g(p + f(p)), fixed-point iteration)."""
-    h, w = g.shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    fy, fx = -g.dy.astype(np.float64), -g.dx.astype(np.float64)
-    for _ in range(30):
-        at = [yy + fy, xx + fx]
-        fy = -ndimage.map_coordinates(g.dy, at, order=1, mode="nearest")
-        fx = -ndimage.map_coordinates(g.dx, at, order=1, mode="nearest")
-    return DisplacementField(fy.astype(np.float32), fx.astype(np.float32), np.zeros((0, 2)), np.zeros(0, bool), 0)
-
-
 def tv_l1(moving: np.ndarray, reference: np.ndarray, smooth: float = 2.0) -> DisplacementField:
     a, b = (ndimage.gaussian_filter(x / 255.0, smooth) for x in (moving, reference))
     v, u = optical_flow_tvl1(b, a)     # reference[y, x] ~ moving[y + v, x + u]
@@ -121,7 +109,7 @@ def main() -> None:
         truth = random_field(clean.shape, args.max_shift, rng)
         warped = warp(clean, truth)
         capture = ndimage.gaussian_filter(warped, args.blur) + rng.normal(0, args.noise, clean.shape)
-        expected = inverse(truth)
+        expected = truth.inverted()
         for method in args.methods:
             t = time.perf_counter()
             measured = METHODS[method](capture, clean)

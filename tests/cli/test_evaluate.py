@@ -62,6 +62,16 @@ def test_evaluate_by_registry_name_and_fixed_bar(tmp_path: Path, pairs: Path) ->
     assert not list((tmp_path / "e").glob("*.png"))
 
 
+def _evaluate_one_pair(root: Path, blurry: np.ndarray, sharp: np.ndarray, *flags: str):
+    """`midnet evaluate` on one pair a.png written under root/blur and root/sharp, results in root/e."""
+    for sub, image in (("blur", blurry), ("sharp", sharp)):
+        (root / sub).mkdir()
+        Image.fromarray(image).save(root / sub / "a.png")
+    return CliRunner().invoke(cli, ["evaluate", "--model", "sem-general", "--input-dir", str(root / "blur"),
+                                    "--target-dir", str(root / "sharp"), "--out", str(root / "e"), "--panels", "0",
+                                    "--databar", "none", *flags])
+
+
 def test_evaluate_registered_undoes_a_moved_capture(tmp_path: Path) -> None:
     """A 'blurry' capture that is the sharp one moved by 5 px: registered, the input matches."""
     from scipy.ndimage import gaussian_filter
@@ -69,14 +79,8 @@ def test_evaluate_registered_undoes_a_moved_capture(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     sharp = np.clip(gaussian_filter(rng.random((96, 128)), 2) * 4 - 1.5, 0, 1)
     sharp = np.rint(sharp * 255).astype(np.uint8)
-    moved = np.roll(sharp, 5, axis=1)
-    for sub, image in (("blur", moved), ("sharp", sharp)):
-        (tmp_path / sub).mkdir()
-        Image.fromarray(image).save(tmp_path / sub / "a.png")
     out = tmp_path / "e"
-    res = CliRunner().invoke(cli, ["evaluate", "--model", "sem-general", "--input-dir", str(tmp_path / "blur"),
-                                   "--target-dir", str(tmp_path / "sharp"), "--out", str(out), "--panels", "0",
-                                   "--databar", "none", "--registered"])
+    res = _evaluate_one_pair(tmp_path, np.roll(sharp, 5, axis=1), sharp, "--registered")
     assert res.exit_code == 0, res.output
     headline, captured = [line for line in res.output.splitlines() if "PSNR" in line][:2]
     assert "registered: PSNR" in headline and "as captured: PSNR" in captured
@@ -92,13 +96,8 @@ def test_evaluate_as_captured_skips_registration(tmp_path: Path) -> None:
     """--as-captured: only the plain score, no registration columns."""
     rng = np.random.default_rng(4)
     sharp = np.rint(rng.random((64, 64)) * 255).astype(np.uint8)
-    for sub in ("blur", "sharp"):
-        (tmp_path / sub).mkdir()
-        Image.fromarray(sharp).save(tmp_path / sub / "a.png")
     out = tmp_path / "e"
-    res = CliRunner().invoke(cli, ["evaluate", "--model", "sem-general", "--input-dir", str(tmp_path / "blur"),
-                                   "--target-dir", str(tmp_path / "sharp"), "--out", str(out), "--panels", "0",
-                                   "--databar", "none", "--as-captured"])
+    res = _evaluate_one_pair(tmp_path, sharp, sharp, "--as-captured")
     assert res.exit_code == 0, res.output
     assert "registered" not in res.output
     rows = list(csv.DictReader((out / "results.csv").open()))

@@ -90,6 +90,18 @@ class DisplacementField:
         return cls(np.full(shape, dy, np.float32), np.full(shape, dx, np.float32), np.zeros((0, 2)),
                    np.zeros(0, bool), 0)
 
+    def inverted(self, iterations: int = 30) -> DisplacementField:
+        """The field that undoes this one (f(p) = -g(p + f(p)), by fixed-point iteration; smooth
+        fields converge in a few steps): what registering a capture warped by this field must find."""
+        h, w = self.shape
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+        fy, fx = -self.dy.astype(np.float64), -self.dx.astype(np.float64)
+        for _ in range(iterations):
+            at = [yy + fy, xx + fx]
+            fy = -ndimage.map_coordinates(self.dy, at, order=1, mode="nearest")
+            fx = -ndimage.map_coordinates(self.dx, at, order=1, mode="nearest")
+        return DisplacementField(fy.astype(np.float32), fx.astype(np.float32), np.zeros((0, 2)), np.zeros(0, bool), 0)
+
     def inside(self) -> np.ndarray:
         """Boolean (H, W): reference pixels whose source lies inside the moving image."""
         h, w = self.shape
