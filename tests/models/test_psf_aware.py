@@ -115,3 +115,17 @@ def test_registry_sizes() -> None:
     assert {"midnet-psf-tiny", "midnet-psf-small"} <= set(models.available())
     net = models.create("midnet-psf-small")
     assert models.size_multiple(net) == 16 and models.in_channels(net) == 1
+
+
+def test_psf_restorer_is_a_psf_aware_callable(tmp_path, monkeypatch) -> None:
+    """The benchmark's entry point: an untrained net given ``none`` returns the image."""
+    from midnet.benchmark.heldout import psf_aware
+    from midnet.inference import psf_restore
+
+    path = models.save_model(models.create("midnet-psf-tiny"), tmp_path / "psf.safetensors")
+    monkeypatch.setenv(psf_restore.MODEL_ENV, str(path))
+    img = torch.rand(40, 56).numpy()
+    assert psf_aware(psf_restore.restore)
+    out = psf_restore.restore(img, psf=PSF("none"), noise_sigma=0.0)
+    assert out.shape == img.shape and abs(out - img).max() < 1e-6
+    assert psf_restore.restore(img, psf=PSF("gaussian", 1.5), noise_sigma=3.0).shape == img.shape
