@@ -50,6 +50,9 @@ def test_identity_start_without_psf() -> None:
     net = models.create("midnet-psf-tiny")
     x = torch.rand(3, 1, 40, 48)
     assert torch.equal(net(x, psf=None, noise_sigma=torch.zeros(3)), x)
+    # rows of family none (what in-focus training samples are given) take the same path
+    none = psf_params([PSF("none")] * 3)
+    assert torch.equal(net(x, psf=none, noise_sigma=torch.zeros(3)), x)
     assert getattr(net, "psf_aware", False) is True
 
 

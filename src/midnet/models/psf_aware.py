@@ -31,6 +31,7 @@ from torch import nn
 
 from midnet.models.nafnet import MIDNet
 from midnet.models.wiener import wiener_deconvolve
+from midnet.psf.render_torch import NONE
 
 #: noise σ (in [0, 1] units) and PSF width (px) that map to 1 in the constant maps the U-Net sees
 NOISE_SCALE = 30.0 / 255.0
@@ -78,11 +79,15 @@ class PSFAwareMIDNet(nn.Module):
         nn.init.zeros_(self.backbone.ending.bias)
 
     def estimates(self, x: torch.Tensor, psf: torch.Tensor | None, noise: torch.Tensor) -> torch.Tensor:
-        """(B, K, H, W) Wiener estimates, clipped; K copies of the input when ``psf`` is None."""
+        """(B, K, H, W) Wiener estimates, clipped; K copies of the input when ``psf`` is None and
+        in the rows of family ``none``, so that training on in-focus samples (given ``none``)
+        trains exactly the path ``psf=None`` takes at inference."""
+        copies = x.expand(-1, self.num_wiener, -1, -1)
         if psf is None:
-            return x.expand(-1, self.num_wiener, -1, -1)
+            return copies
         out = wiener_deconvolve(x, psf, noise, self.log_strengths.exp(), self.kernel_radius)
-        return out.to(x.dtype).clamp(*CLIP)
+        none = (psf[:, 0].round() == NONE).reshape(-1, 1, 1, 1)
+        return torch.where(none, copies, out.to(x.dtype).clamp(*CLIP))
 
     def forward(self, x: torch.Tensor, psf: torch.Tensor | None = None,
                 noise_sigma: torch.Tensor | None = None) -> torch.Tensor:
