@@ -132,3 +132,13 @@ def test_psf_restorer_is_a_psf_aware_callable(tmp_path, monkeypatch) -> None:
     out = psf_restore.restore(img, psf=PSF("none"), noise_sigma=0.0)
     assert out.shape == img.shape and abs(out - img).max() < 1e-6
     assert psf_restore.restore(img, psf=PSF("gaussian", 1.5), noise_sigma=3.0).shape == img.shape
+
+
+def test_wiener_base_callable_is_the_middle_estimate() -> None:
+    from midnet.inference import psf_restore
+
+    img = torch.rand(32, 32)
+    out = psf_restore.wiener_base(img.numpy(), psf=PSF("gaussian", 1.5), noise_sigma=3.0)
+    net = models.create("midnet-psf-tiny")
+    want = net.estimates(img[None, None], psf_params([PSF("gaussian", 1.5)]), torch.tensor([3.0 / 255]))[0, 1]
+    assert abs(out - want.detach().clamp(0, 1).numpy()).max() < 1e-5

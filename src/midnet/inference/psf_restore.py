@@ -47,7 +47,9 @@ class PSFRestorer:
 
 @functools.lru_cache(maxsize=2)
 def _restorer(model: str) -> PSFRestorer:
-    return PSFRestorer(model)
+    """One restorer per model; ``NAME:untrained`` builds the registered architecture untrained."""
+    name, _, state = model.rpartition(":")
+    return PSFRestorer(models.create(name) if state == "untrained" else model)
 
 
 def restore(image: np.ndarray, psf: PSF | None = None, noise_sigma: float = 0.0) -> np.ndarray:
@@ -57,3 +59,10 @@ def restore(image: np.ndarray, psf: PSF | None = None, noise_sigma: float = 0.0)
     if not model:
         raise RuntimeError(f"set {MODEL_ENV} to the PSF-aware model's weights file (e.g. runs/sem-psf/best.safetensors)")
     return _restorer(model)(image, psf, noise_sigma)
+
+
+def wiener_base(image: np.ndarray, psf: PSF | None = None, noise_sigma: float = 0.0) -> np.ndarray:
+    """The untrained (identity-initialised) PSF-aware network: its middle Wiener–Tikhonov estimate
+    at the initial balance, with no per-image oracle. The reference that shows what training adds
+    (``--model wiener-base=midnet.inference.psf_restore:wiener_base``)."""
+    return _restorer("midnet-psf-tiny:untrained")(image, psf, noise_sigma)
