@@ -33,16 +33,18 @@ class DefocusCropDataset(Dataset):
 
     Sharp images are drawn source-balanced (a source first, then an image of it), so a source
     with many files does not dominate; with probability ``real_fraction`` the sample is a crop
-    of a real pair from ``real`` instead.
+    of a real pair from ``real`` instead. With ``degrade=False`` a synthetic sample is the sharp
+    crop as input and target, flagged ``synthetic`` (`midnet.data.degrade_torch` degrades the
+    batch where the network trains); real pairs are flagged False.
     """
 
     def __init__(self, sharp: Sequence[SharpImage], *, real: PairStore | None = None,
                  ranges: DefocusRanges | None = None, crop_size: int = 256, seed: int = 0,
-                 real_fraction: float = 0.0, augment: bool = True) -> None:
+                 real_fraction: float = 0.0, augment: bool = True, degrade: bool = True) -> None:
         self.sharp = list(sharp)
         self.real = real if real is not None and len(real) else None
         self.ranges = ranges or DefocusRanges()
-        self.crop_size, self.seed, self.augment = int(crop_size), int(seed), augment
+        self.crop_size, self.seed, self.augment, self.degrade = int(crop_size), int(seed), augment, degrade
         self.real_fraction = float(real_fraction) if self.real is not None else 0.0
         if not self.sharp and self.real is None:
             raise ValueError("no training images: give a sharp-image corpus or real pairs")
@@ -69,6 +71,9 @@ class DefocusCropDataset(Dataset):
         im = self.sharp[self.by_source[src][int(rng.integers(len(self.by_source[src])))]].image
         c, h, w = self.crop_size, im.shape[0], im.shape[1]
         top, left = _crop_box(rng, h, w, c)
+        if not self.degrade:  # sharp crop only: the batch is degraded on the training device
+            crop = np.asarray(im[top:top + c, left:left + c], np.float32)[None]
+            return crop, crop, np.ones((1, c, c), np.float32)
         # blur a larger window where the image allows, so the crop's border sees real context
         t0, l0 = max(0, top - _MARGIN), max(0, left - _MARGIN)
         window = im[t0:min(h, top + c + _MARGIN), l0:min(w, left + c + _MARGIN)]
@@ -78,13 +83,14 @@ class DefocusCropDataset(Dataset):
 
     def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.seed, int(k)])
-        if self.real is not None and (not self.sharp or rng.random() < self.real_fraction):
-            x, y, m = self._real_sample(rng)
-        else:
-            x, y, m = self._synthetic_sample(rng)
+        real = self.real is not None and (not self.sharp or rng.random() < self.real_fraction)
+        x, y, m = self._real_sample(rng) if real else self._synthetic_sample(rng)
         t = int(rng.integers(8)) if self.augment else 0
-        return {key: torch.from_numpy(np.ascontiguousarray(dihedral(a, t)))
-                for key, a in (("input", x), ("target", y), ("mask", m))}
+        out = {key: torch.from_numpy(np.ascontiguousarray(dihedral(a, t)))
+               for key, a in (("input", x), ("target", y), ("mask", m))}
+        if not self.degrade:  # which rows the device must degrade (real pairs stay as they are)
+            out["synthetic"] = torch.tensor(not real)
+        return out
 
 
 def fixed_degradation(psf: PSF, noise_sigma: float, shot_fraction: float = 0.0, bits: int = 8) -> Degradation:

@@ -6,6 +6,7 @@ Costs at 1 channel, 256x256 input, are measured by ``benchmarks/model_costs.py``
 from __future__ import annotations
 
 from midnet.models.nafnet import MIDNet, NAFNet
+from midnet.models.psf_aware import PSFAwareMIDNet
 from midnet.models.registry import register
 
 _GOPRO = dict(middle_blk_num=1, enc_blk_nums=[1, 1, 1, 28], dec_blk_nums=[1, 1, 1, 1])
@@ -33,3 +34,15 @@ for suffix, (kwargs, desc) in _SIZES.items():
              description=desc.replace("NAFNet", "MIDNet = NAFNet + attention gates,"), family="midnet",
              first_conv="intro", last_conv="ending", optional_missing=("gates.",), size_multiple=16)
 
+
+# PSF-aware MIDNet (midnet.models.psf_aware): told the PSF and the noise, it refines Wiener
+# deconvolutions with a MIDNet of the named size. No first/last conv to adapt: its input channels
+# are the image, the Wiener estimates and two constant maps, its output one residual.
+for suffix in ("tiny", "small"):
+    kwargs, desc = _SIZES[suffix]
+    register(f"midnet-psf-{suffix}", PSFAwareMIDNet,
+             defaults=dict(kwargs, drop_out_rate=0.0, gate_channels=1.0, strengths=[15.0, 60.0, 240.0],
+                           kernel_radius=32),
+             description="PSF-aware: Wiener deconvolutions with the given PSF refined by MIDNet, "
+                         + desc.split(": ", 1)[-1],
+             family="midnet-psf", optional_missing=("backbone.gates.",), size_multiple=16)

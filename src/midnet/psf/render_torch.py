@@ -145,8 +145,20 @@ def blur_batch(images: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
         return images * kernels.reshape(b, 1, 1, 1)
     padded = torch.nn.functional.pad(images, (r, r, r, r), mode="reflect")
     hp, wp = padded.shape[-2:]
-    kpad = torch.zeros((b, hp, wp), device=images.device, dtype=images.dtype)
-    kpad[:, :2 * r + 1, :2 * r + 1] = kernels.to(images.dtype)
-    kpad = torch.roll(kpad, shifts=(-r, -r), dims=(-2, -1))        # kernel centre at (0, 0)
-    out = torch.fft.irfft2(torch.fft.rfft2(padded) * torch.fft.rfft2(kpad)[:, None], s=(hp, wp))
+    otf = kernel_otf(kernels.to(images.dtype), (hp, wp))
+    out = torch.fft.irfft2(torch.fft.rfft2(padded) * otf[:, None], s=(hp, wp))
     return out[..., r:r + h, r:r + w]
+
+
+def kernel_otf(kernels: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """(B, H, W//2+1) complex transfer functions of (B, K, K) centred kernels on the ``rfft2``
+    grid of an (H, W) image: the kernel zero-padded to (H, W) with its centre rolled to (0, 0).
+
+    Why a function of its own: `blur_batch` blurs with it and a deconvolution
+    (`midnet.models.wiener`) inverts the very same transfer function, so the two cannot drift."""
+    b, k = kernels.shape[0], kernels.shape[-1]
+    r = k // 2
+    kpad = torch.zeros((b, *shape), device=kernels.device, dtype=kernels.dtype)
+    kpad[:, :k, :k] = kernels
+    kpad = torch.roll(kpad, shifts=(-r, -r), dims=(-2, -1))        # kernel centre at (0, 0)
+    return torch.fft.rfft2(kpad)

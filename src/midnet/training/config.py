@@ -23,6 +23,7 @@ from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativ
 from midnet import configs
 from midnet.configs import ConfigError
 from midnet.data.defocus import DefocusRanges
+from midnet.data.degrade_torch import BatchRanges
 from midnet.data.splits import DEFAULT_GROUP_REGEX
 from midnet.models.registry import available as model_names
 from midnet.models.registry import entry as model_entry
@@ -109,19 +110,24 @@ class SyntheticSection(Section):
     val_sources: list[str] = Field(default_factory=list)  # whole sources held out for validation
     use_real_targets: bool = True              # also blur the sharp frames of the real training pairs
     real_fraction: float = Field(default=0.25, ge=0.0, le=1.0)  # share of samples that are real pairs
-    degradation: dict[str, Any] = Field(default_factory=dict)  # overrides of DefocusRanges
+    degradation: dict[str, Any] = Field(default_factory=dict)  # overrides of DefocusRanges (BatchRanges on_device)
+    # degrade the synthetic share in batches on the training device (midnet.data.degrade_torch):
+    # the data loader then only crops sharp images, so a GPU never waits for numpy blurs, and a
+    # PSF-aware model is told each sample's given (perturbed) PSF and noise level
+    on_device: bool = False
     val_sigmas: list[PositiveFloat] = Field(default_factory=lambda: [1.0, 2.0, 3.0])  # validation PSF widths, px
     val_noise: NonNegativeFloat = 3.0          # validation: Gaussian noise sigma, 8-bit grey levels
     val_crop: PositiveInt | None = 512         # validation: centre crop of each held-out image
 
-    @field_validator("degradation")
-    @classmethod
-    def _ranges(cls, value: dict[str, Any]) -> dict[str, Any]:
+    @model_validator(mode="after")
+    def _ranges(self) -> SyntheticSection:
+        # the batch degradation has keys of its own (fast-scan noise, the given-PSF errors)
+        ranges = BatchRanges if self.on_device else DefocusRanges
         try:
-            DefocusRanges.from_dict(value)
+            ranges.from_dict(self.degradation)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(str(exc).strip("'\"")) from None
-        return value
+            raise ValueError(f"degradation: {str(exc).strip(chr(39) + chr(34))}") from None
+        return self
 
 
 class LossSection(Section):
@@ -208,6 +214,15 @@ class TrainConfig(Section):
         if self.synthetic.corpus is not None and self.model.in_channels != 1:
             raise ConfigError("model.in_channels: synthetic defocus training makes grey (1-channel) samples; "
                               "set model.in_channels=1")
+        if psf_aware_model(self.model.name):
+            if not (self.synthetic.corpus is not None and self.synthetic.on_device):
+                raise ConfigError(f"model.name: {self.model.name} is PSF-aware and must be told each sample's PSF; "
+                                  "train it on a sharp corpus with --set synthetic.corpus=DIR "
+                                  "--set synthetic.on_device=true")
+            if self.data.has_source() and self.synthetic.real_fraction > 0:
+                raise ConfigError(f"synthetic.real_fraction: real pairs have no known PSF to give "
+                                  f"{self.model.name}; set synthetic.real_fraction=0 (their sharp frames "
+                                  "still serve as a source, synthetic.use_real_targets)")
         return self
 
     def updated(self, *sets: str) -> TrainConfig:
@@ -217,6 +232,13 @@ class TrainConfig(Section):
     def as_dict(self) -> dict[str, Any]:
         """Plain YAML/JSON-safe dict (what checkpoints store as hyper-parameters)."""
         return self.model_dump(mode="json")
+
+
+def psf_aware_model(name: str) -> bool:
+    """Whether the registered model ``name`` takes ``psf=`` and ``noise_sigma=`` (its class says so)."""
+    found = model_entry(name)
+    builder = model_entry(found.arch).builder if found.arch else found.builder
+    return bool(getattr(builder, "psf_aware", False))
 
 
 def load_config(ref: str | Path | None = None, overrides: list[str] | tuple[str, ...] = (),

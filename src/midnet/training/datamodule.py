@@ -132,8 +132,8 @@ class PairedDataModule(L.LightningDataModule):
             syn = self.config.synthetic
             sharp = self.sharp_train + (self._real_targets() if syn.use_real_targets else [])
             ds: Dataset = DefocusCropDataset(
-                sharp, real=self.train_store, ranges=DefocusRanges.from_dict(syn.degradation),
-                crop_size=d.crop_size, seed=t.seed, real_fraction=syn.real_fraction)
+                sharp, real=self.train_store, ranges=None if syn.on_device else DefocusRanges.from_dict(syn.degradation),
+                crop_size=d.crop_size, seed=t.seed, real_fraction=syn.real_fraction, degrade=not syn.on_device)
         else:
             ds = RandomCropDataset(self.train_store, crop_size=d.crop_size, seed=t.seed)
         return DataLoader(ds, batch_sampler=sampler, num_workers=d.num_workers, persistent_workers=False)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from midnet import models
-from midnet.data import to_model_channels
+from midnet.data import degrade_torch, to_model_channels
 from midnet.evaluation import EvalPair, register_pair, restore, score_pair, score_registered
 from midnet.inference.deblurrer import Deblurrer
 from midnet.losses import MultiLoss
@@ -84,12 +84,15 @@ def _keep_fused_choice(optimizer: torch.optim.Optimizer, state_dict: dict[str, A
 
 
 def net_and_loss(model: torch.nn.Module, loss_fn: MultiLoss, x: torch.Tensor, target: torch.Tensor,
-                 mask: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                 mask: torch.Tensor, psf: torch.Tensor | None = None,
+                 noise_sigma: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The training loss of one batch: ``loss_fn(model(x), target, mask)``, i.e. (total, terms).
+    A PSF-aware model is also given ``psf`` and ``noise_sigma`` when the batch has them.
 
     A free function taking the modules as arguments (not a bound method) so that its compiled
     form holds no reference to one `DeblurModule`: a copy of the module trains its own weights."""
-    return loss_fn(model(x), target, mask)
+    out = model(x) if psf is None and noise_sigma is None else model(x, psf=psf, noise_sigma=noise_sigma)
+    return loss_fn(out, target, mask)
 
 
 def compile_enabled(train: TrainSection, params: int | None = None) -> bool:
@@ -162,8 +165,45 @@ class DeblurModule(L.LightningModule):
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
     # ---- training -------------------------------------------------------------------------
+    @property
+    def psf_aware(self) -> bool:
+        """Whether the network takes ``psf=`` and ``noise_sigma=`` (`midnet.models.psf_aware`)."""
+        return bool(getattr(self.model, "psf_aware", False))
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """With ``synthetic.on_device``: degrade the flagged rows of a training batch here, on the
+        training device (`midnet.data.degrade_torch.degrade_batch`), so the loader only crops.
+
+        Reproducible and resumable: the generator is seeded from (train.seed, global step, rank),
+        so a resumed run degrades exactly as an uninterrupted one would (on the same kind of
+        device). Rows that are real pairs pass unchanged (a PSF-aware model never sees them:
+        `TrainConfig.require_data` refuses real pairs for it)."""
+        trainer = self._trainer
+        if not (isinstance(batch, dict) and "synthetic" in batch and trainer is not None and trainer.training):
+            return batch
+        t = self.config.train
+        gen = degrade_torch.generator_for(t.seed + 1_000_003 * trainer.global_rank, trainer.global_step, self.device)
+        sharp = batch["target"].float()
+        d = degrade_torch.degrade_batch(sharp, gen, self._batch_ranges())
+        syn = batch.pop("synthetic").to(torch.bool)
+        rows = syn.reshape(-1, 1, 1, 1)
+        batch["input"] = torch.where(rows, d.blurry, batch["input"].float())
+        batch["target"] = torch.where(rows, d.target, sharp)
+        if self.psf_aware:
+            batch["psf"] = d.given_psf
+            batch["noise_sigma"] = d.given_noise_sigma.to(sharp.dtype) / 255.0
+        return batch
+
+    def _batch_ranges(self) -> degrade_torch.BatchRanges:
+        ranges = self.__dict__.get("_ranges")
+        if ranges is None:
+            ranges = degrade_torch.BatchRanges.from_dict(self.config.synthetic.degradation)
+            self.__dict__["_ranges"] = ranges
+        return ranges
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        total, terms = self.train_loss(self._prepare(batch["input"]), batch["target"], batch["mask"])
+        cond = {k: batch[k] for k in ("psf", "noise_sigma") if k in batch}
+        total, terms = self.train_loss(self._prepare(batch["input"]), batch["target"], batch["mask"], **cond)
         bs = batch["input"].shape[0]
         self.log("train/loss", total, prog_bar=True, batch_size=bs)
         for name, value in terms.items():
