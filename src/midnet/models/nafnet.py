@@ -63,9 +63,13 @@ class NAFNet(nn.Module):
         return x_up + skip
 
     def forward(self, inp: torch.Tensor) -> torch.Tensor:
+        return self.residual(inp) + inp
+
+    def residual(self, inp: torch.Tensor) -> torch.Tensor:
+        """The U-Net without its global skip: what the network adds to its input. A network that
+        adds it to another base (the PSF-aware model's Wiener estimate) calls this."""
         _, _, h, w = inp.shape
-        x_in = self._pad(inp)
-        x = self.intro(x_in)
+        x = self.intro(self._pad(inp))
         skips = []
         for encoder, down in zip(self.encoders, self.downs):
             x = encoder(x)
@@ -74,8 +78,7 @@ class NAFNet(nn.Module):
         x = self.middle_blks(x)
         for level, (decoder, up, skip) in enumerate(zip(self.decoders, self.ups, skips[::-1])):
             x = decoder(self.merge_skip(level, up(x), skip))
-        x = self.ending(x) + x_in
-        return x[:, :, :h, :w]
+        return self.ending(x)[:, :, :h, :w]
 
     def _pad(self, x: torch.Tensor) -> torch.Tensor:
         _, _, h, w = x.shape

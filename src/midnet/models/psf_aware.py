@@ -100,19 +100,5 @@ class PSFAwareMIDNet(nn.Module):
                  else torch.sqrt((psf[:, 1] ** 2 + psf[:, 2] ** 2) / 2).to(x.dtype))
         maps = torch.stack([noise / NOISE_SCALE, width / WIDTH_SCALE], dim=1)[:, :, None, None].expand(-1, -1, h, w)
         feats = torch.cat([x, wiener, maps], dim=1)
-        return base + self._residual(feats)
+        return base + self.backbone.residual(feats)
 
-    def _residual(self, feats: torch.Tensor) -> torch.Tensor:
-        """The backbone's U-Net without its global skip (the base estimate is the skip here)."""
-        net = self.backbone
-        _, _, h, w = feats.shape
-        x = net.intro(net._pad(feats))
-        skips = []
-        for encoder, down in zip(net.encoders, net.downs):
-            x = encoder(x)
-            skips.append(x)
-            x = down(x)
-        x = net.middle_blks(x)
-        for level, (decoder, up, skip) in enumerate(zip(net.decoders, net.ups, skips[::-1])):
-            x = decoder(net.merge_skip(level, up(x), skip))
-        return net.ending(x)[:, :, :h, :w]
