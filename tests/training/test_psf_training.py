@@ -8,7 +8,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from scipy import ndimage
 
 from midnet import models
@@ -19,20 +18,9 @@ from midnet.training.module import DeblurModule, net_and_loss
 from midnet.training.run import train
 
 
-def _corpus(root: Path) -> Path:
-    rng = np.random.default_rng(0)
-    for src in ("train-a", "train-b", "held-out"):
-        (root / src).mkdir(parents=True)
-        for i in range(2):
-            x = ndimage.gaussian_filter(rng.random((96, 96)), 1.5)
-            x = ((x > np.median(x)) * 150 + 50 + rng.normal(0, 2, x.shape)).clip(0, 255).astype(np.uint8)
-            Image.fromarray(x).save(root / src / f"{i}.png")
-    return root
-
-
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _corpus(tmp_path_factory.mktemp("corpus"))
+def corpus(tmp_path_factory: pytest.TempPathFactory, write_toy_corpus) -> Path:
+    return write_toy_corpus(tmp_path_factory.mktemp("corpus"), 1.5)
 
 
 def _config(corpus: Path, *sets: str):
