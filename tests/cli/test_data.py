@@ -41,7 +41,7 @@ def _download(runner: CliRunner, server: LoopbackServer, dest: Path, *extra: str
     return runner.invoke(
         cli,
         ["data", "download", "--dest", str(dest), "--group", GROUP, "--url", server.url,
-         "--retry-wait", "0", "--timeout", "5", *extra],
+         "--timeout", "5", *extra],
     )
 
 
@@ -74,6 +74,15 @@ def test_download_failure_exits_non_zero_naming_the_file(
     assert result.exit_code == 1
     assert "FAILED to fetch 1 file(s)" in result.output and name in result.output
     assert server.requests.count(name) == 2
+
+
+def test_retry_wait_is_accepted_but_ignored(
+    runner: CliRunner, server: LoopbackServer, tmp_path: Path
+) -> None:
+    """Deprecated when pooch took over the retries: old scripts keep working, and hear so."""
+    result = _download(runner, server, tmp_path / "data", "--retry-wait", "0", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "--retry-wait is ignored" in result.output and "24 downloaded" in result.output
 
 
 def test_download_rejects_unknown_group(runner: CliRunner, tmp_path: Path) -> None:

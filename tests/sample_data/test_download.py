@@ -15,11 +15,11 @@ import pytest
 from PIL import Image
 
 from midnet.sample_data import download, published_files, published_groups
-from midnet.sample_data.download import PUBLISHED_COMMIT, resolve_base_url
+from midnet.sample_data.published import PUBLISHED_COMMIT, resolve_base_url
 from loopback_server import LoopbackServer, serve_folder
 
 GROUP = "1-1"  # the source image the `mirror` fixture serves (tests/datasets/conftest.py)
-FAST = {"retry_wait": 0.0, "timeout": 5.0}
+FAST = {"timeout": 5.0}  # pooch waits 1 s, 2 s, ... between tries; not settable
 
 
 def _sha(path: Path) -> str:
@@ -27,7 +27,9 @@ def _sha(path: Path) -> str:
 
 
 def _leftovers(dest: Path) -> list[Path]:
-    return [p for p in dest.rglob("*") if p.name.startswith(".") or p.suffix == ".part"]
+    """Temp files: ours (``.midnet-*.part``) and pooch's (``tmpXXXXXXXX``)."""
+    return [p for p in dest.rglob("*")
+            if p.name.startswith((".", "tmp")) or p.suffix == ".part"]
 
 
 def test_published_list_covers_the_publication() -> None:
@@ -97,6 +99,9 @@ def test_second_run_downloads_nothing(server: LoopbackServer, tmp_path: Path) ->
     stale = dest / "blur" / f".midnet-{GROUP}_s001.png.abc123.part"
     stale.write_bytes(b"half")
     os.utime(stale, (time.time() - 7200, time.time() - 7200))  # two hours old: a dead run's
+    stale_pooch = dest / "sharp" / "tmpab12_x9z"  # pooch's temp name, left by a killed run
+    stale_pooch.write_bytes(b"half")
+    os.utime(stale_pooch, (time.time() - 7200, time.time() - 7200))
     fresh = dest / "frames" / "blur" / ".midnet-1-1.png.def456.part"
     fresh.write_bytes(b"in progress")  # may belong to a concurrent run: kept
 
@@ -107,7 +112,7 @@ def test_second_run_downloads_nothing(server: LoopbackServer, tmp_path: Path) ->
     assert again.fetched == [] and len(again.skipped) == 24
     assert set(again.frames.values()) == {"kept"}
     assert frame.stat().st_mtime_ns == stamp
-    assert not stale.exists()
+    assert not stale.exists() and not stale_pooch.exists()
     assert fresh.exists()
 
 
@@ -216,3 +221,11 @@ def test_destination_that_is_a_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError, match="file.txt"):
         download(target, base_url="http://127.0.0.1:9", names=["1-1_s001.png"])
     assert target.read_text() == "mine"
+
+
+def test_progress_bar_is_pooch_s(server: LoopbackServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = download(tmp_path / "dest", base_url=server.url, names=[f"{GROUP}_s001.png"],
+                      progressbar=True, build_frames=False, **FAST)
+    assert report.ok and len(report.fetched) == 2
+    assert "100%" in capsys.readouterr().err
+    assert oct((tmp_path / "dest" / f"blur/{GROUP}_s001.png").stat().st_mode & 0o777) == "0o644"

@@ -42,8 +42,8 @@ def command() -> None:
               help="Tries per file before giving up.")
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(0.1),
               help="Network timeout per request, seconds.")
-@click.option("--retry-wait", default=1.0, show_default=True, type=click.FloatRange(0),
-              help="Seconds to wait before the 2nd try (doubles for the 3rd, ...).")
+# Deprecated: pooch now sets the wait between tries (1 s, 2 s, ...: the old default).
+@click.option("--retry-wait", default=None, type=click.FloatRange(0), hidden=True)
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems and the summary.")
 def download_command(
     dest: Path | None,
@@ -51,7 +51,7 @@ def download_command(
     base_url: str | None,
     attempts: int,
     timeout: float,
-    retry_wait: float,
+    retry_wait: float | None,
     quiet: bool,
 ) -> None:
     """Fetch the published crops, verify each by SHA-256 and rebuild the full frames.
@@ -59,12 +59,17 @@ def download_command(
     Files already present with the right hash are skipped, so running it again downloads
     nothing. Exits with status 1 and names the files that could not be fetched.
     """
+    import sys
+
     from midnet.sample_data.download import OfflineError, download
 
     def log(message: str) -> None:
         if not (quiet and message.startswith("[")):
             click.echo(message, err=True)
 
+    if retry_wait is not None:
+        click.echo("note: --retry-wait is ignored (deprecated): the wait between tries is "
+                   "1 s, 2 s, ...; drop the option", err=True)
     try:
         report = download(
             dest,
@@ -72,7 +77,7 @@ def download_command(
             groups=list(groups) or None,
             attempts=attempts,
             timeout=timeout,
-            retry_wait=retry_wait,
+            progressbar=not quiet and sys.stderr.isatty(),
             log=log,
         )
     except OfflineError as error:
@@ -128,8 +133,8 @@ def verify_command(
     Each frame is also compared pixel for pixel with the stitch of its crops. Exits with
     status 1 when a crop is corrupt or a frame differs (or, with --complete, is missing).
     """
-    from midnet.sample_data.download import verify_folder
     from midnet.sample_data.paths import data_root
+    from midnet.sample_data.verify import verify_folder
 
     try:
         root = folder if folder is not None else data_root()
@@ -176,7 +181,7 @@ def frames_command(folder: Path, groups: tuple[str, ...], replace: bool) -> None
     --replace is given.
     """
     from midnet.sample_data import frames as fr
-    from midnet.sample_data.download import verify_folder
+    from midnet.sample_data.verify import verify_folder
 
     try:
         report = verify_folder(folder, groups=list(groups) or None)

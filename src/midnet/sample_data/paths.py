@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from midnet.sample_data import frames as _frames
-from midnet.sample_data.download import default_cache_dir, normalise_group, published_files
 from midnet.sample_data.download import download as _download
+from midnet.sample_data.published import default_cache_dir, normalise_group, published_files
 
 #: Environment variable naming a local copy of the published pairs.
 ENV_DATA = "MIDNET_DATA"
