@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 from skimage import filters, restoration
@@ -228,8 +228,3 @@ def classical_methods(*, max_patches: int = 8, patch: int = 256) -> dict[str, Gr
     for m in methods:
         m.max_patches, m.patch = max_patches, patch
     return {m.name: m for m in methods}
-
-
-def fit_all(methods: Iterable[Restorer], pairs: Sequence[Pair]) -> list[Restorer]:
-    """Fit every method on the same pairs (convenience for benchmarks)."""
-    return [m.fit(pairs) for m in methods]

@@ -27,7 +27,7 @@ function of its seed (resumable training, reproducible validation sets).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -252,10 +252,6 @@ class DefocusRanges:
         if bad:
             raise ValueError(f"unknown PSF families {bad}; choose from {PSF_FAMILIES}")
         return out
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 
 @dataclass

@@ -149,21 +149,6 @@ class RandomCropDataset(Dataset):
         return out
 
 
-class WholeImageDataset(Dataset):
-    """Whole images for validation/evaluation (batch size 1: sizes may differ)."""
-
-    def __init__(self, store: PairStore) -> None:
-        self.store = store
-
-    def __len__(self) -> int:
-        return len(self.store)
-
-    def __getitem__(self, i: int) -> dict[str, torch.Tensor | str]:
-        x, y, m = self.store.load(i)
-        return {"input": torch.from_numpy(x), "target": torch.from_numpy(y),
-                "mask": torch.from_numpy(m), "name": self.store.pairs[i].name}
-
-
 class StepBatchSampler(Sampler[list[int]]):
     """Batches of sample indices for steps [start_step, max_steps) on one process.
 
