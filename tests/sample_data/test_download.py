@@ -223,7 +223,9 @@ def test_destination_that_is_a_file_is_refused(tmp_path: Path) -> None:
     assert target.read_text() == "mine"
 
 
-def test_progress_bar_is_pooch_s(server: LoopbackServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_is_pooch_s(
+    server: LoopbackServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     report = download(tmp_path / "dest", base_url=server.url, names=[f"{GROUP}_s001.png"],
                       progressbar=True, build_frames=False, **FAST)
     assert report.ok and len(report.fetched) == 2

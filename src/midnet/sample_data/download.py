@@ -83,7 +83,8 @@ class _AttemptLog:
         try:
             self.inner(url, output_file, pooch)
         except requests.HTTPError as error:
-            status, reason = error.response.status_code, f"HTTP {error.response.status_code} {error.response.reason}"
+            status = error.response.status_code
+            reason = f"HTTP {status} {error.response.reason}"
             self._failed(reason)
             if 400 <= status < 500 and status not in (408, 429):
                 raise _GiveUp(reason) from None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 @dataclass
 class DownloadReport:
-    """What a :func:`midnet.sample_data.download` run did; ``ok`` is False when any file could not be fetched."""
+    """What a :func:`midnet.sample_data.download` run did; ``ok``: every requested file verified."""
 
     dest: Path
     base_url: str
