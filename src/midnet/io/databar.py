@@ -57,6 +57,9 @@ EDGE_ABOVE = 0.3
 IMAGE_LIKE = 0.1
 #: ... and between IMAGE_LIKE and this, the bar is kept but the detector says it is unsure
 IMAGE_LIKE_UNSURE = 0.25
+#: overlay colours in more than this fraction of the rows above the search window are values
+#: of the image data (its palette marks entries the data uses), not a drawn overlay
+OVERLAY_IN_IMAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,11 @@ def databar_from_metadata(image: ImageFile, page: int = 0) -> int | None:
 
 
 def _overlay_rows(image: ImageFile, page: int) -> int:
-    """Rows from the top of the bottom overlay (Zeiss palette colours only the overlay uses)."""
+    """Rows from the top of the bottom overlay (Zeiss palette colours only the overlay uses).
+
+    0 when the colours are the image data's own (in most rows above the bottom third, or in
+    an unbroken run up to the search limit): they cannot mark where a bar starts.
+    """
     pages_meta = image.metadata.get("tiff_pages")
     meta = pages_meta[page] if pages_meta else {}
     overlay = meta.get("overlay_pixels")
@@ -123,16 +130,21 @@ def _overlay_rows(image: ImageFile, page: int) -> int:
     rows = np.zeros(height, dtype=bool)
     rows[np.unique(overlay[0] // width)] = True
     limit = int(height * MAX_FRACTION)
+    if height - limit > 0 and np.mean(rows[:height - limit]) > OVERLAY_IN_IMAGE:
+        return 0  # the image data itself uses the "overlay" entries: they say nothing of a bar
     top = height
     gap = 0
+    ended = False
     for r in range(height - 1, height - 1 - limit, -1):  # overlay rows joined to the bottom
         if rows[r]:
             top, gap = r, 0
         else:
             gap += 1
             if gap > max(8, height // 50) and top < height:
+                ended = True
                 break
-    return height - top if top < height else 0
+    # a run that reaches the search limit has no top: overlay colours go on into the specimen
+    return height - top if top < height and ended else 0
 
 
 def detect_databar(image: ImageFile, page: int = 0, *, max_value: float | None = None) -> int:
