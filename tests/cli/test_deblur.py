@@ -96,6 +96,17 @@ def test_glob_and_databar_rows(batch: Path, tmp_path: Path) -> None:
     assert [p.name for p in out.iterdir()] == ["a.png"]
 
 
+def test_databar_covering_the_image_is_a_one_line_error(batch: Path, tmp_path: Path) -> None:
+    """``--databar 9999`` would restore nothing: the file fails with the fix, nothing is written."""
+    out = tmp_path / "out"
+    result = _run(str(batch / "a.png"), "--out", str(out), "--databar", "9999", *FAST)
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and "a.png" in errors[0] and "9999" in errors[0] and "--databar" in errors[0]
+    assert "restored 0 of 1" in result.output
+    assert not (out / "a.png").exists()
+
+
 def test_folder_without_recursive_skips_subfolders(batch: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = _run(str(batch / "a.png"), str(batch / "sub"), "--out", str(out), *FAST)

@@ -92,6 +92,8 @@ def test_databar_rows_pass_through(tiny_model: nn.Module, make_image) -> None:
     deblurrer = Deblurrer(tiny_model, device="cpu", tile=64, overlap=32)
     with pytest.raises(ValueError, match="databar rows"):
         deblurrer(array, databar=-1)
+    with pytest.raises(ValueError, match="cover the whole 80-row image"):
+        deblurrer(array, databar=80)  # a bar as tall as the image would restore nothing
 
 
 def test_bad_shapes_are_rejected(deblurrer: Deblurrer) -> None:

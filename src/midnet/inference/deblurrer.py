@@ -291,6 +291,9 @@ class Deblurrer:
         rows = int(databar)
         if rows < 0:
             raise ValueError(f"databar rows must be >= 0, got {rows}")
+        if rows >= len(array):  # nothing would be restored: say so rather than copy the input
+            raise ValueError(f"databar rows {rows} cover the whole {len(array)}-row image, nothing to restore; "
+                             f"give fewer rows (--databar N with N < {len(array)}) or --databar auto")
         return rows
 
     # -- files --------------------------------------------------------------------------------

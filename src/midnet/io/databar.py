@@ -17,6 +17,13 @@ separator line of the opposite level, sometimes with a 1-2 pixel border line bel
 instruments (Philips/FEI XL30) draw an *inset* box that stops short of the bottom, with specimen
 rows below it. When unsure the detector keeps more rows rather than fewer (an unrestored strip
 of specimen costs little, a restored bar is damaged) and says so in the log.
+
+What is not a bar (issue 21): a specimen with large black areas (a TEM grid's empty holes,
+vacuum above a cross-section) does not hide a bar drawn under it, since a drawn bar is plain
+across the width from a straight top edge and carries text in the opposite extreme; a
+saturated or empty layer crossing the frame near the bottom, with specimen under it, is not an
+inset box (a box has sides); and overlay colours that the image data itself uses (a palette
+marking entries the data takes) say nothing about where a bar is.
 """
 
 from __future__ import annotations
@@ -57,6 +64,20 @@ EDGE_ABOVE = 0.3
 IMAGE_LIKE = 0.1
 #: ... and between IMAGE_LIKE and this, the bar is kept but the detector says it is unsure
 IMAGE_LIKE_UNSURE = 0.25
+#: a full-width bar's plainest rows have at least this fraction at its level
+FULL_WIDTH = 0.9
+#: a drawn bar's top row (or the one below it: JPEG rings under a line) is as plain as its
+#: plainest row, within this; a dark region of the specimen fades in over several rows
+STRAIGHT_TOP = 0.1
+#: a drawn bar's marks are text in the opposite extreme: at least this fraction of its pixels
+#: off the background are within `INK_TOLERANCE` of black (white bar) or white (black bar)
+INK_FRACTION = 0.3
+INK_TOLERANCE = 0.25
+#: more non-uniform rows than this below a band are specimen (an inset box), not border lines
+MAX_BORDER_ROWS = 2
+#: overlay colours in more than this fraction of the rows above the search window are values
+#: of the image data (its palette marks entries the data uses), not a drawn overlay
+OVERLAY_IN_IMAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -110,7 +131,11 @@ def databar_from_metadata(image: ImageFile, page: int = 0) -> int | None:
 
 
 def _overlay_rows(image: ImageFile, page: int) -> int:
-    """Rows from the top of the bottom overlay (Zeiss palette colours only the overlay uses)."""
+    """Rows from the top of the bottom overlay (Zeiss palette colours only the overlay uses).
+
+    0 when the colours are the image data's own (in most rows above the bottom third, or in
+    an unbroken run up to the search limit): they cannot mark where a bar starts.
+    """
     pages_meta = image.metadata.get("tiff_pages")
     meta = pages_meta[page] if pages_meta else {}
     overlay = meta.get("overlay_pixels")
@@ -123,16 +148,21 @@ def _overlay_rows(image: ImageFile, page: int) -> int:
     rows = np.zeros(height, dtype=bool)
     rows[np.unique(overlay[0] // width)] = True
     limit = int(height * MAX_FRACTION)
+    if height - limit > 0 and np.mean(rows[:height - limit]) > OVERLAY_IN_IMAGE:
+        return 0  # the image data itself uses the "overlay" entries: they say nothing of a bar
     top = height
     gap = 0
+    ended = False
     for r in range(height - 1, height - 1 - limit, -1):  # overlay rows joined to the bottom
         if rows[r]:
             top, gap = r, 0
         else:
             gap += 1
             if gap > max(8, height // 50) and top < height:
+                ended = True
                 break
-    return height - top if top < height else 0
+    # a run that reaches the search limit has no top: overlay colours go on into the specimen
+    return height - top if top < height and ended else 0
 
 
 def detect_databar(image: ImageFile, page: int = 0, *, max_value: float | None = None) -> int:
@@ -243,6 +273,78 @@ def _separator(grey: np.ndarray, top: int, level: float) -> int:
     return rows if 0 < rows <= MAX_LINE_ROWS else 0
 
 
+def _straight_top(at: np.ndarray, top: int, plainest: float) -> bool:
+    """True when the band is at full plainness from its first row (or its second: JPEG rings
+    under a separator line). A bar is drawn with a straight edge and a margin above its text;
+    a dark or saturated region of the specimen fades in over several rows."""
+    return float(at[top:top + 2].max()) >= plainest - STRAIGHT_TOP
+
+
+def _ink_fraction(block: np.ndarray, level: float) -> float:
+    """Fraction of the band's off-background pixels that are near the opposite extreme.
+
+    A bar's marks are text and lines drawn in white on black (or black on white); what lies
+    in a dark region of the specimen (particles, film, noise) is specimen grey.
+    """
+    off = np.abs(block - level) > LEVEL_TOLERANCE
+    ink = off & (np.abs(block - (1.0 - level)) <= INK_TOLERANCE)
+    return float(ink.sum() / max(1, int(off.sum())))
+
+
+def _specimen_rows_below(grey: np.ndarray, low: int) -> int:
+    """Rows below the band that are not uniform lines: specimen under an inset box, where
+    a full-width bar has at most a border line (and perhaps one row of junk) below it."""
+    foot = grey[low + 1:]
+    return sum(float(np.mean(np.abs(row - np.median(row)) <= LEVEL_TOLERANCE)) < 0.9 for row in foot)
+
+
+def _box_sides(grey: np.ndarray, top: int, low: int, level: float) -> bool:
+    """True when the band's background stops at two sharp sides inside the image.
+
+    An inset box (or a frame's side lines) has them; a saturated or empty layer of the
+    specimen that crosses the frame runs off both edges, and a dark patch fades out.
+    """
+    columns = np.mean(np.abs(grey[top:low + 1] - level) <= LEVEL_TOLERANCE, axis=0)
+    inside = np.flatnonzero(columns >= ROW_BACKGROUND)
+    if not inside.size:
+        return False
+    left, right = int(inside[0]), int(inside[-1])
+    if left < 1 or right > len(columns) - 2 or right - left < 8:
+        return False
+    outside = np.concatenate([columns[max(0, left - 3):left], columns[right + 1:right + 4]])
+    plainest = float(columns.max())
+    straight = min(columns[left:left + 2].max(), columns[right - 1:right + 1].max()) >= plainest - STRAIGHT_TOP
+    return float(outside.mean()) < EDGE_ABOVE and bool(straight)
+
+
+def _drawn(grey: np.ndarray, at: np.ndarray, top: int, low: int, level: float) -> bool:
+    """True for a band that is a drawn, full-width bar whatever the image above looks like:
+    plain across the width, a straight top edge, marks in the opposite extreme (text)."""
+    plainest = float(at[top:low + 1].max())
+    return (plainest >= FULL_WIDTH and _straight_top(at, top, plainest)
+            and _ink_fraction(grey[top:low + 1], level) >= INK_FRACTION)
+
+
+def _band_doubts(grey: np.ndarray, at: np.ndarray, band: tuple[int, int], bar_top: int,
+                 level: float) -> list[str] | None:
+    """The doubts about an accepted band (``bar_top``: its top with the separator), or None
+    when it is rejected: the image above looks like it, or it is an inset without a box."""
+    top, low = band
+    height = len(at)
+    above = float(np.mean(at[:bar_top] >= ROW_BACKGROUND)) if bar_top else 1.0
+    doubts = []
+    if above >= IMAGE_LIKE:
+        if above >= IMAGE_LIKE_UNSURE and not _drawn(grey, at, top, low, level):
+            return None  # a dark specimen with sparse bright particles is not a bar
+        doubts.append(f"{above:.0%} of the rows above it look like bar rows too")
+    if _specimen_rows_below(grey, low) > MAX_BORDER_ROWS:
+        if not (_box_sides(grey, top, low, level) and _straight_top(at, top, float(at[top:low + 1].max()))):
+            return None  # specimen below a band that is not a drawn box: a layer of the specimen
+        doubts.append(f"the box ends {height - 1 - low} rows above the bottom (an inset); "
+                      "the rows below it are kept unrestored too")
+    return doubts
+
+
 def find_databar(array: np.ndarray, *, max_value: float | None = None) -> DataBar:
     """The data bar from the pixels: a bottom band at one level with text (see the module doc).
 
@@ -253,8 +355,11 @@ def find_databar(array: np.ndarray, *, max_value: float | None = None) -> DataBa
     line, and accepted when it is at least 4 rows, ends inside the bottom third, holds text
     (rows with fewer background pixels than the plainest one), has a sharp top edge (the rows
     right above it are not at its level: a drawn band, not a shadow) and the image above it
-    does not look like it (a dark specimen with sparse bright particles is not a bar). The tallest
-    accepted band wins.
+    does not look like it (a dark specimen with sparse bright particles is not a bar) unless
+    the band is plainly drawn (`_drawn`: full width, straight top, text in the opposite
+    extreme: a bar under a specimen with large black areas). Specimen rows below a band make
+    it an inset, accepted only as a box with sides and a straight top (`_box_sides`). The
+    tallest accepted band wins.
     """
     grey = _grey(np.asarray(array), max_value)
     height, width = grey.shape
@@ -269,7 +374,6 @@ def find_databar(array: np.ndarray, *, max_value: float | None = None) -> DataBa
     best = DataBar(0, "none")
     for level in sorted(levels):
         at = np.mean(np.abs(grey - level) <= LEVEL_TOLERANCE, axis=1)
-        bar_row = at >= ROW_BACKGROUND
         band = _band(at, limit, foot_limit)
         if band is None:
             continue
@@ -283,20 +387,13 @@ def find_databar(array: np.ndarray, *, max_value: float | None = None) -> DataBa
         edge = at[max(0, top - 3):top]
         if edge.size and edge.mean() >= EDGE_ABOVE:
             continue  # a soft edge: a shadow or a dark region of the specimen, not a drawn bar
-        top -= _separator(grey, top, level)
-        if top <= height - limit:
+        bar_top = top - _separator(grey, top, level)
+        if bar_top <= height - limit:
             continue
-        above = float(np.mean(bar_row[:top])) if top else 1.0
-        if above >= IMAGE_LIKE_UNSURE:
+        doubts = _band_doubts(grey, at, band, bar_top, level)
+        if doubts is None:
             continue
-        doubts = []
-        if above >= IMAGE_LIKE:
-            doubts.append(f"{above:.0%} of the rows above it look like bar rows too")
-        foot = grey[low + 1:]
-        if len(foot) > 2 and not all(np.mean(np.abs(row - np.median(row)) <= LEVEL_TOLERANCE) >= 0.9 for row in foot):
-            doubts.append(f"the box ends {height - 1 - low} rows above the bottom (an inset); "
-                          "the rows below it are kept unrestored too")
-        rows = height - top
+        rows = height - bar_top
         if rows > best.rows:
             best = DataBar(rows, "pixels", "; ".join(doubts))
     return best
