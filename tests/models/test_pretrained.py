@@ -33,3 +33,12 @@ def test_psf_preview_loads_the_trained_weights() -> None:
         same = models.load_model(kept)
         assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), same.state_dict().values()))
 
+
+
+def test_model_card_says_preview_and_gives_its_command() -> None:
+    card = (REPO / "docs" / "models" / "sem-psf-preview.md").read_text(encoding="utf-8")
+    assert "17 minutes on 2 CPU cores" in card and "preview" in card.lower()
+    assert "python -m midnet.benchmark.heldout" in card and "benchmarks/psf_steer.py" in card
+    assert "27.17" in card  # the σ = 2 row of docs/results/psf-aware-cpu/summary.md
+    summary = (REPO / "docs" / "results" / "psf-aware-cpu" / "summary.md").read_text(encoding="utf-8")
+    assert "| psf-tiny | 29.30 / 0.6947 | 27.17 / 0.5732 |" in summary
