@@ -136,3 +136,20 @@ def test_each_page_of_a_stack_gets_its_own_psf(preview: Deblurrer, tmp_path: Pat
     assert PSF_METADATA not in image.metadata  # the input's metadata is not changed
     note = preview.processing_note(used)
     assert note.count("; psf ") == 2
+
+
+def test_a_colour_image_gets_the_psf_of_its_luma(preview: Deblurrer, blurred) -> None:
+    """One column blurs all channels alike: the PSF is estimated once, on the luma, and each
+    channel is restored with it (grey model, channel rule)."""
+    _, image = blurred
+    rgb = np.stack([image, np.clip(image.astype(int) + 20, 0, 255).astype(np.uint8), image // 2], axis=2)
+    out = preview(rgb)
+    used = preview.last_psf
+    luma = rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114]) / 255
+    from midnet.inference.psf_choice import choose_psf
+
+    assert used.psf.family == choose_psf(luma, "auto").psf.family
+    assert used.psf.sigma_px == pytest.approx(choose_psf(luma, "auto").psf.sigma_px, rel=1e-5)
+    assert out.shape == rgb.shape and out.dtype == np.uint8
+    red = preview.restore_float((image / np.float32(255))[None].astype(np.float32), used)[0]
+    np.testing.assert_array_equal(out[..., 0], _u8(red))

@@ -26,6 +26,7 @@ import logging
 import math
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from torch import nn
 
 from midnet import models
 from midnet.inference import psf_tiles
-from midnet.inference.psf_choice import AUTO, PSFArg, PSFUsed, choose_psf, parse_psf
+from midnet.inference.psf_choice import AUTO, PSFArg, PSFUsed, choose_psf, choose_tile_psfs, grey_of, parse_psf
 from midnet.inference.tiling import model_alignment, tiled_inference
 from midnet.psf import PSF
 from midnet.version import __version__
@@ -267,7 +268,7 @@ class Deblurrer:
     def restore_float(self, image: np.ndarray, psf: PSFUsed | None = None) -> np.ndarray:
         """Restore a (C, H, W) float32 array in [0, 1] with C == the model's channels.
 
-        ``psf`` (PSF-aware models): what the network is given, from `choose_psf`; None: ``none``
+        ``psf`` (PSF-aware models): what the network is given, from `psf_for`; None: ``none``
         with no noise. With per-tile PSFs each tile is restored with its own and blended."""
         if psf is not None and psf.tiles:
             tiles = psf.tiles
@@ -356,7 +357,7 @@ class Deblurrer:
         colour, alpha = _split_alpha(array)
         area = colour[:height - rows]
         scaled, unscale = _to_unit(area, max_value)
-        used = self.choose_psf(scaled, psf)
+        used = self.psf_for(scaled, psf)
         restored = unscale(self._restore_channels(scaled, used))
         self.last_psf = used
         out = array.copy()
@@ -368,26 +369,15 @@ class Deblurrer:
             out[..., -1] = alpha
         return out
 
-    def choose_psf(self, scaled: np.ndarray, psf: PSFArg = None) -> PSFUsed | None:
+    def psf_for(self, scaled: np.ndarray, psf: PSFArg = None) -> PSFUsed | None:
         """The `PSFUsed` for an (H, W) or (H, W, K) float image in [0, 1] (colour: its luma);
         None for a blind model. ``psf`` overrides the Deblurrer's setting."""
         if not self.psf_aware:
             self._check_psf(parse_psf(psf))  # a blind model given a PSF per call: the same error
             return None
         choice = self.psf if psf is None else self._check_psf(parse_psf(psf))
-        grey = np.asarray(scaled, np.float64)
-        if grey.ndim == 3:
-            grey = grey[..., 0] if grey.shape[2] == 1 else grey[..., :3] @ np.array([0.299, 0.587, 0.114])
-        if not self.psf_map:
-            return choose_psf(grey, choice)
-        from dataclasses import replace
-
-        from midnet.psf.tiles import estimate_tiles
-
-        whole = choose_psf(grey, AUTO)
-        spans = psf_tiles.tile_layout(*grey.shape, self.psf_tile)
-        tiles = estimate_tiles(grey, spans, whole.estimate or PSF("none"))
-        return replace(whole, psf=whole.estimate or whole.psf, tiles=tuple(tiles))
+        grey = grey_of(scaled)
+        return choose_tile_psfs(grey, self.psf_tile) if self.psf_map else choose_psf(grey, choice)
 
     @staticmethod
     def _databar_rows(array: np.ndarray, databar: DataBar, max_value: int | None = None) -> int:
@@ -475,8 +465,6 @@ class Deblurrer:
         finally:
             if progress is not None:
                 progress.close()
-        from dataclasses import replace
-
         restored = image.with_pages(pages)
         # per file, not on the Deblurrer: a pipelined batch writes one file while restoring the next
         return replace(restored, metadata={**restored.metadata, PSF_METADATA: used})

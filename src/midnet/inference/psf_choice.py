@@ -13,7 +13,7 @@ given PSF is used as it is; the noise level is always estimated from the image.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -21,7 +21,8 @@ import numpy as np
 from midnet.psf import PSF
 from midnet.psf.estimate import estimate_array
 from midnet.psf.noise import estimate_noise
-from midnet.psf.tiles import IN_FOCUS_CUTOFF, TileEstimate
+from midnet.inference.psf_tiles import tile_layout
+from midnet.psf.tiles import IN_FOCUS_CUTOFF, TileEstimate, estimate_tiles
 
 AUTO = "auto"
 #: accepted values, for error messages
@@ -117,4 +118,22 @@ def choose_psf(grey: np.ndarray, psf: PSF | Literal["auto"]) -> PSFUsed:
     return PSFUsed(psf, "given", estimate_noise(np.asarray(grey, np.float64)).sigma_mid)
 
 
-__all__ = ["AUTO", "SYNTAX", "PSFUsed", "choose_psf", "describe_psf", "parse_psf"]
+def choose_tile_psfs(grey: np.ndarray, tile: int) -> PSFUsed:
+    """The `PSFUsed` with one estimated PSF per half-overlapping ``tile`` px tile
+    (`midnet.psf.tiles`); its ``psf`` is the whole-image estimate the tiles take their family from."""
+    whole = choose_psf(grey, AUTO)
+    reference = whole.estimate or whole.psf
+    tiles = estimate_tiles(grey, tile_layout(*grey.shape, tile), reference)
+    return replace(whole, psf=reference, tiles=tuple(tiles))
+
+
+def grey_of(image: np.ndarray) -> np.ndarray:
+    """(H, W) float64 of an (H, W) or (H, W, K) float image: colour to BT.601 luma, as the PSF of
+    a colour micrograph is estimated (the channels share one column)."""
+    grey = np.asarray(image, np.float64)
+    if grey.ndim == 3:
+        grey = grey[..., 0] if grey.shape[2] == 1 else grey[..., :3] @ np.array([0.299, 0.587, 0.114])
+    return grey
+
+
+__all__ = ["AUTO", "SYNTAX", "PSFUsed", "choose_psf", "choose_tile_psfs", "describe_psf", "grey_of", "parse_psf"]
