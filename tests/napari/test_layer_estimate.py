@@ -1,4 +1,4 @@
-"""The PSF panel's estimate is `estimate_blur` of the plane shown, its data bar left out."""
+"""The PSF panel's estimate (`midnet.napari.estimate`) is `estimate_blur` of the plane shown, its data bar left out."""
 
 from __future__ import annotations
 
