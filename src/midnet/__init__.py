@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from midnet.version import __version__
 
-__all__ = ["__version__", "Deblurrer"]
+__all__ = ["__version__", "Deblurrer", "estimate_blur"]
 
 
 def __getattr__(name: str):  # lazy: importing midnet must not pull in torch-heavy modules
@@ -12,4 +12,8 @@ def __getattr__(name: str):  # lazy: importing midnet must not pull in torch-hea
         from midnet.inference.deblurrer import Deblurrer
 
         return Deblurrer
+    if name == "estimate_blur":  # `midnet estimate` in Python: blur, noise and focus of one image
+        from midnet.psf import estimate_blur
+
+        return estimate_blur
     raise AttributeError(name)

@@ -33,3 +33,14 @@ def test_cancel_returns_none(deblurrer):
     cancel.set()
     image = np.zeros((200, 200), np.uint8)
     assert restore_layer(deblurrer, image, rgb=False, databar=0, cancel=cancel) is None
+
+
+def test_progress_counts_psf_tiles():
+    """With a PSF per tile every tile is one model call, so the bar ends exactly at its total."""
+    psf_tiles = Deblurrer.from_pretrained("sem-psf-preview", device="cpu", psf_map=True)
+    image = np.random.default_rng(1).integers(0, 256, (300, 410), dtype=np.uint8)
+    reports: list[tuple[int, int]] = []
+    restore_layer(psf_tiles, image, rgb=False, databar=0, progress=lambda d, t: reports.append((d, t)))
+    total = model_calls(psf_tiles, 300, 410)
+    assert total == len(psf_tiles.last_psf.tiles) == 6
+    assert [d for d, _ in reports[:-1]] == list(range(1, total + 1))

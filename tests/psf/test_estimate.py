@@ -11,28 +11,9 @@ from PIL import Image
 
 from midnet.psf import PSF, estimate_blur, estimate_noise
 from midnet.psf.estimate import estimate_array
+from specimens import degrade, textured
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "midnet" / "sample_data" / "demo" / "7-1_sharp_crop.png"
-
-
-def textured(shape: tuple[int, int] = (384, 384), seed: int = 0) -> np.ndarray:
-    """A sharp random specimen: a 1/f² (natural-image) random field with a few hard-edged grains."""
-    rng = np.random.default_rng(seed)
-    fy = np.fft.fftfreq(shape[0])[:, None]
-    fx = np.fft.fftfreq(shape[1])[None, :]
-    f = np.maximum(np.hypot(fy, fx), 1.0 / max(shape))
-    field = np.real(np.fft.ifft2(np.fft.fft2(rng.standard_normal(shape)) / f))
-    field = (field - field.mean()) / field.std()
-    yy, xx = np.mgrid[:shape[0], :shape[1]]
-    for _ in range(25):
-        cy, cx, r = rng.uniform(0, shape[0]), rng.uniform(0, shape[1]), rng.uniform(5, 30)
-        field += 1.5 * ((yy - cy) ** 2 + (xx - cx) ** 2 < r**2)
-    return np.clip(0.5 + 0.12 * field, 0, 1)
-
-
-def degrade(x: np.ndarray, psf: PSF, noise: float, seed: int = 1) -> np.ndarray:
-    y = psf.blur(x) + np.random.default_rng(seed).normal(0, noise / 255, x.shape)
-    return np.rint(np.clip(y, 0, 1) * 255) / 255
 
 
 @pytest.mark.parametrize("sigma", [2.0, 4.0])

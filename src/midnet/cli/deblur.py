@@ -8,6 +8,11 @@ Mistakes that would make the whole run a no-op or waste it are usage errors, rep
 line with exit code 2 before any model is loaded: inputs that hold no image file (an empty
 folder, only other file types, only files whose content is no image), an output folder that is one of the input folders, and an
 output folder that cannot be created or written to.
+
+``--psf auto|SPEC|none`` steers a PSF-aware model (issue 18): without ``--model`` it loads
+``sem-psf-preview``; each file's PSF (estimated or given) is printed and kept in the output's
+processing note. ``--psf-map`` estimates a PSF per tile (blur that varies across the frame).
+A bad spec, or a PSF given to a blind model, is a usage error.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import click
 
 from midnet.cli.options import (databar_option, device_option, model_option, parse_databar, tile_option,
                                 tlc_option, tlc_value, usage_error)
+from midnet.cli.psf_option import blind_model_note, check_psf_options, psf_lines, psf_options
 from midnet.io.images import SUFFIXES
 
 _GLOB_CHARS = set("*?[")
@@ -180,17 +186,20 @@ def check_output_folder(outdir: Path) -> str | None:
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Tiles per forward pass [default: as many as fit the memory budget, at most 16].")
 @databar_option("Rows of the bottom info band to copy unchanged: auto, none or a number.")
+@psf_options()
 @click.option("--recursive", is_flag=True, help="Also restore images in sub-folders of folder inputs.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--verbose", "-v", is_flag=True, help="List the files skipped for their type.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary (errors are still printed).")
 def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: str, backend: str,
             tile: int | None, tlc: int, overlap: int | None, batch_size: int | None, databar: str | int,
-            recursive: bool, overwrite: bool, verbose: bool, quiet: bool) -> None:
+            psf: str | None, psf_map: bool, recursive: bool, overwrite: bool, verbose: bool, quiet: bool) -> None:
     """Deblur SEM images: INPUT... are files, folders or glob patterns."""
     from midnet.inference.deblurrer import Deblurrer
 
     start = time.perf_counter()
+    if check_psf_options(psf, psf_map):
+        _usage_error(check_psf_options(psf, psf_map))
     problem = output_is_an_input_folder(outdir, inputs)
     if problem:
         _usage_error(problem)
@@ -208,9 +217,13 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
     try:
         deblurrer = Deblurrer.from_pretrained(model, device=device, tile=tile, overlap=overlap,
                                               batch_size=batch_size, tlc=tlc_value(tlc),
-                                              backend="eager" if backend == "eager" else "auto")
+                                              backend="eager" if backend == "eager" else "auto",
+                                              psf=psf, psf_map=psf_map)
     except (FileNotFoundError, ValueError, KeyError) as exc:
         raise usage_error(exc) from None
+    note = blind_model_note(deblurrer.model_name, psf, psf_map, deblurrer.psf_aware)
+    if note:
+        click.echo(note, err=True)
     for message in errors:
         click.echo(f"error: {message}", err=True)
     if not quiet:
@@ -297,6 +310,9 @@ def _run_pipelined(deblurrer, pairs: list[tuple[Path, Path]], outdir: Path, data
             try:
                 image = current.result()
                 restored = deblurrer.restore_image(image, databar=databar)
+                if not quiet:
+                    for line in psf_lines(src, restored):
+                        tqdm.write(line)
                 size = sum(page.shape[0] * page.shape[1] for page in image.pages) / 1e6
                 writes.append((src, writer.submit(deblurrer.write_file, restored, src, dst,
                                                   overwrite=overwrite), size))

@@ -11,6 +11,13 @@ Value range: uint8 and uint16 are scaled by their full range, or by ``max_value`
 detector's real range is smaller (a 12-bit frame in a 16-bit file: 4095; files decide it with
 `midnet.io.bitdepth.value_range`); floats already in [0, 1] are used as is; other floats (and other integer types) are scaled by the image's own minimum and maximum
 and mapped back. Results are clipped to the input's range, so they never wrap.
+
+PSF (issue 18): a PSF-aware model (`models.is_psf_aware`, e.g. ``sem-psf-preview``) is given
+the PSF of each image: ``psf="auto"`` (its default) estimates it from the image area, a spec
+(``gaussian:2.0``) or a `midnet.psf.PSF` is used as given, ``"none"`` only denoises; with
+``psf_map`` each tile gets its own estimate (`midnet.inference.psf_tiles`). What was used is
+`Deblurrer.last_psf` (a `PSFUsed`) and goes into the output file's processing note. A blind
+model takes no PSF: giving it one is an error that names the PSF-aware model.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import logging
 import math
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +35,17 @@ import torch
 from torch import nn
 
 from midnet import models
+from midnet.inference import psf_tiles
+from midnet.inference.psf_choice import AUTO, PSFArg, PSFUsed, choose_psf, choose_tile_psfs, grey_of, parse_psf
 from midnet.inference.tiling import model_alignment, tiled_inference
+from midnet.psf import PSF
 from midnet.version import __version__
 
 log = logging.getLogger(__name__)
 
 DataBar = int | str
+#: the key of a restored `ImageFile`'s metadata that holds the `PSFUsed` of each page
+PSF_METADATA = "midnet_psf"
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -86,7 +99,8 @@ class Deblurrer:
     def __init__(self, model: nn.Module, *, device: str | torch.device = "auto",
                  tile: int | None = None, overlap: int | None = None, batch_size: int | None = None,
                  tlc: bool | int = False, model_name: str | None = None,
-                 backend: str | None = None, _owned: bool = False) -> None:
+                 backend: str | None = None, psf: PSFArg = None, psf_map: bool = False,
+                 psf_tile: int = psf_tiles.TILE, _owned: bool = False) -> None:
         import copy
 
         backend = backend or os.environ.get("MIDNET_BACKEND") or DEFAULT_BACKEND
@@ -106,6 +120,16 @@ class Deblurrer:
         self.backend = backend
         self.in_channels = models.in_channels(self.model)
         self.align = model_alignment(self.model)
+        #: whether the network is given a PSF (`midnet.models.psf_aware`)
+        self.psf_aware = models.is_psf_aware(self.model)
+        self.psf_map = bool(psf_map)
+        if psf_tile < 2 * psf_tiles.MARGIN:
+            raise ValueError(f"psf_tile must be at least {2 * psf_tiles.MARGIN} px, got {psf_tile}")
+        self.psf_tile = int(psf_tile)
+        #: ``"auto"`` or a `PSF` for a PSF-aware model, None for a blind one
+        self.psf = self._check_psf(parse_psf(psf))
+        #: the PSF the last restored image (or page) was given; None for a blind model
+        self.last_psf: PSFUsed | None = None
         #: called with (done, total) after every tile of a tiled image (progress bars)
         self.on_tile: Callable[[int, int], None] | None = None
         #: called with a one-line message before a long one-off step (compiling)
@@ -121,11 +145,16 @@ class Deblurrer:
     def from_pretrained(cls, name_or_path: str | Path | None = None, *, device: str = "auto",
                         tile: int | None = None, overlap: int | None = None,
                         batch_size: int | None = None, tlc: bool | int = False,
-                        backend: str | None = None) -> Deblurrer:
+                        backend: str | None = None, psf: PSFArg = None, psf_map: bool = False,
+                        psf_tile: int = psf_tiles.TILE) -> Deblurrer:
         """Load a model name with trained weights, a checkpoint file, or (``None``) the default model.
 
         An architecture name without weights is refused (:class:`midnet.models.NoWeightsError`).
+        With ``psf`` (or ``psf_map``) and no name, the PSF-aware model (``models.PSF_MODEL``) is
+        loaded instead of the default, as ``midnet deblur --psf`` does.
         """
+        if name_or_path is None and (psf is not None or psf_map):
+            name_or_path = models.PSF_MODEL
         if name_or_path is None:
             name_or_path = models.DEFAULT_MODEL
             path = models.entry(models.DEFAULT_MODEL).weights_path
@@ -136,7 +165,22 @@ class Deblurrer:
         model = models.load_model(str(name_or_path))
         name = Path(name_or_path).name if Path(str(name_or_path)).suffix else str(name_or_path)
         return cls(model, device=device, tile=tile, overlap=overlap, batch_size=batch_size,
-                   tlc=tlc, model_name=name, backend=backend, _owned=True)
+                   tlc=tlc, model_name=name, backend=backend, psf=psf, psf_map=psf_map, psf_tile=psf_tile,
+                   _owned=True)
+
+    def _check_psf(self, psf: PSF | str | None) -> PSF | str | None:
+        """The PSF setting for this model: a blind model takes none (auto is accepted and
+        ignored), per-tile PSFs are estimated ones; errors are one line naming the fix."""
+        if not self.psf_aware:
+            if (psf is not None and psf != AUTO) or self.psf_map:
+                given = "psf_map" if self.psf_map else f"psf {psf}"
+                raise ValueError(f"model {self.model_name} is blind (it takes no PSF), so {given} cannot steer "
+                                 f"it; use the PSF-aware model: --model {models.PSF_MODEL} "
+                                 f"(Deblurrer.from_pretrained({models.PSF_MODEL!r}, psf=...))")
+            return None
+        if self.psf_map and psf not in (None, AUTO):
+            raise ValueError(f"psf_map estimates a PSF per tile, so it needs psf='auto', not psf {psf}")
+        return AUTO if psf is None else psf
 
     # -- execution ----------------------------------------------------------------------------
 
@@ -149,6 +193,9 @@ class Deblurrer:
         if self._forward is not None:
             return self.execution
         compiled = None
+        if self.psf_aware:  # the compiled package takes the image only, and the PSF is an input
+            self._forward, self.execution = self._eager_forward, "eager"
+            return self.execution
         use_compiled = self.backend == "compiled" or (self.backend == "auto" and self.device.type == "cpu")
         if use_compiled:
             from midnet.inference.compiled import compiled_forward
@@ -218,12 +265,49 @@ class Deblurrer:
 
     # -- arrays -------------------------------------------------------------------------------
 
-    def restore_float(self, image: np.ndarray) -> np.ndarray:
-        """Restore a (C, H, W) float32 array in [0, 1] with C == the model's channels."""
+    def restore_float(self, image: np.ndarray, psf: PSFUsed | None = None) -> np.ndarray:
+        """Restore a (C, H, W) float32 array in [0, 1] with C == the model's channels.
+
+        ``psf`` (PSF-aware models): what the network is given, from `psf_for`; None: ``none``
+        with no noise. With per-tile PSFs each tile is restored with its own and blended."""
+        if psf is not None and psf.tiles:
+            tiles = psf.tiles
+
+            def one(context: np.ndarray, index: int) -> np.ndarray:
+                return self._restore_one(context.transpose(2, 0, 1), tiles[index].psf,
+                                         psf.noise_sigma).transpose(1, 2, 0)
+
+            planes = psf_tiles.restore_tiles(image.transpose(1, 2, 0), [t.span for t in tiles], one,
+                                             margin=psf_tiles.MARGIN)
+            return planes.transpose(2, 0, 1).astype(np.float32)
+        return self._restore_one(image, psf.psf if psf is not None else None,
+                                 psf.noise_sigma if psf is not None else 0.0)
+
+    def _psf_forward(self, psf: PSF | None, noise_sigma: float) -> Callable[[torch.Tensor], torch.Tensor]:
+        """A batch forward of the PSF-aware network with ``psf`` and ``noise_sigma`` for every tile."""
+        from midnet.psf.render_torch import psf_params
+
+        rows = None if psf is None or psf.family == "none" else psf_params([psf], device=self.device)
+        noise = torch.tensor([float(noise_sigma)], device=self.device)
+
+        def run(batch: torch.Tensor) -> torch.Tensor:
+            n = batch.shape[0]
+            with torch.inference_mode():
+                return self.model(batch, psf=None if rows is None else rows.expand(n, -1),
+                                  noise_sigma=noise.expand(n))
+        return run
+
+    def _restore_one(self, image: np.ndarray, psf: PSF | None, noise_sigma: float) -> np.ndarray:
+        """One (C, H, W) array through the tiler; a PSF-aware network gets ``psf`` and the noise."""
         self.prepare()
         tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
         tile, overlap, batch = self.plan(*tensor.shape[2:])
         forward = self._forward
+        if self.psf_aware:
+            forward = self._psf_forward(psf, noise_sigma)
+            if tile and overlap is not None and psf is not None:  # tiles must also hold the PSF's reach
+                reach = -(-psf.default_radius() // self.align) * self.align
+                overlap = min(tile // 2, max(overlap, reach))
         if self.on_call is not None:
             hook, inner = self.on_call, forward
 
@@ -235,34 +319,37 @@ class Deblurrer:
                               on_tile=self.on_tile)
         return out[0].numpy()
 
-    def _restore_channels(self, colour: np.ndarray) -> np.ndarray:
+    def _restore_channels(self, colour: np.ndarray, psf: PSFUsed | None = None) -> np.ndarray:
         """(H, W, K) float in [0, 1], K in (1, 3) -> same shape, by the channel rule."""
         k = colour.shape[2]
         if self.in_channels == k:
-            return self.restore_float(colour.transpose(2, 0, 1)).transpose(1, 2, 0)
+            return self.restore_float(colour.transpose(2, 0, 1), psf).transpose(1, 2, 0)
         if self.in_channels == 1:
             if all(np.array_equal(colour[..., 0], colour[..., c]) for c in range(1, k)):
-                grey = self.restore_float(colour[None, :, :, 0])[0]
+                grey = self.restore_float(colour[None, :, :, 0], psf)[0]
                 return np.repeat(grey[:, :, None], k, axis=2)
-            planes = [self.restore_float(colour[None, :, :, c])[0] for c in range(k)]
+            planes = [self.restore_float(colour[None, :, :, c], psf)[0] for c in range(k)]
             return np.stack(planes, axis=2)
         if self.in_channels == 3 and k == 1:
             rgb = np.repeat(colour.transpose(2, 0, 1), 3, axis=0)
-            return self.restore_float(rgb).mean(axis=0)[:, :, None]
+            return self.restore_float(rgb, psf).mean(axis=0)[:, :, None]
         raise ValueError(f"a {self.in_channels}-channel model cannot restore a {k}-channel image")
 
-    def __call__(self, array: np.ndarray, *, databar: DataBar = 0, max_value: int | None = None) -> np.ndarray:
+    def __call__(self, array: np.ndarray, *, databar: DataBar = 0, max_value: int | None = None,
+                 psf: PSFArg = None) -> np.ndarray:
         """Restore ``array`` ((H, W), (H, W, 2|3|4); uint8, uint16 or float): same shape and dtype.
 
         ``databar`` rows at the bottom are copied unchanged: an int, ``"auto"`` (heuristic, as
         there is no metadata) or ``"none"``/0. Arrays get 0 by default so that the function is
         a plain image-to-image map; `deblur_file` detects the bar by default. ``max_value``
         (integer images) is the value of white, e.g. 4095 for 12-bit data; the result never
-        exceeds it.
+        exceeds it. ``psf`` overrides the Deblurrer's own for this call (PSF-aware models; the
+        image area, without the bar, is what ``auto`` estimates); see `last_psf` afterwards.
         """
         array = np.asarray(array)
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 2, 3, 4)):
             raise ValueError(f"expected an (H, W) or (H, W, 1-4) image, got shape {array.shape}")
+        self.last_psf = None
         rows = self._databar_rows(array, databar, max_value)
         height = array.shape[0]
         if rows >= height:
@@ -270,7 +357,9 @@ class Deblurrer:
         colour, alpha = _split_alpha(array)
         area = colour[:height - rows]
         scaled, unscale = _to_unit(area, max_value)
-        restored = unscale(self._restore_channels(scaled))
+        used = self.psf_for(scaled, psf)
+        restored = unscale(self._restore_channels(scaled, used))
+        self.last_psf = used
         out = array.copy()
         if array.ndim == 2:
             out[:height - rows] = restored[..., 0]
@@ -279,6 +368,16 @@ class Deblurrer:
         if alpha is not None:
             out[..., -1] = alpha
         return out
+
+    def psf_for(self, scaled: np.ndarray, psf: PSFArg = None) -> PSFUsed | None:
+        """The `PSFUsed` for an (H, W) or (H, W, K) float image in [0, 1] (colour: its luma);
+        None for a blind model. ``psf`` overrides the Deblurrer's setting."""
+        if not self.psf_aware:
+            self._check_psf(parse_psf(psf))  # a blind model given a PSF per call: the same error
+            return None
+        choice = self.psf if psf is None else self._check_psf(parse_psf(psf))
+        grey = grey_of(scaled)
+        return choose_tile_psfs(grey, self.psf_tile) if self.psf_map else choose_psf(grey, choice)
 
     @staticmethod
     def _databar_rows(array: np.ndarray, databar: DataBar, max_value: int | None = None) -> int:
@@ -298,9 +397,15 @@ class Deblurrer:
 
     # -- files --------------------------------------------------------------------------------
 
-    def processing_note(self) -> str:
-        """The note written into the output's metadata (where it overwrites no vendor field)."""
-        return f"midnet {__version__} deblur (model: {self.model_name})"
+    def processing_note(self, psf: PSFUsed | list[PSFUsed | None] | None = None) -> str:
+        """The note written into the output's metadata (where it overwrites no vendor field):
+        the model and, for a PSF-aware one, the PSF of each page (`PSFUsed.note`)."""
+        used = [p for p in (psf if isinstance(psf, list) else [psf]) if p is not None]
+        notes = list(dict.fromkeys(p.note() for p in used))
+        if len(notes) > 3:  # a stack estimated page by page: say so rather than list them
+            notes = [f"psf per page, {len(notes)} different ({used[0].source})"]
+        extra = "".join(f"; {n}" for n in notes)
+        return f"midnet {__version__} deblur (model: {self.model_name}{extra})"
 
     def deblur_file(self, src: str | Path, dst: str | Path, *, databar: DataBar = "auto",
                     overwrite: bool = False) -> Path:
@@ -337,6 +442,7 @@ class Deblurrer:
         src = Path(image.path)
         pages_meta = image.metadata.get("tiff_pages") or [{"sbit": image.metadata.get("sbit")}]
         pages = []
+        used: list[PSFUsed | None] = []
         total = len(image.pages)
         progress = None
         if total > 1:  # a stack: page by page, with its own progress line
@@ -352,6 +458,7 @@ class Deblurrer:
                     else:
                         rows = databar
                     pages.append(self(page, databar=rows, max_value=top))
+                    used.append(self.last_psf)
                 except Exception as exc:
                     message = " ".join(str(exc).split()).removeprefix(f"{src}: ")
                     where = f"page {index + 1} of {total}: " if total > 1 else ""
@@ -361,7 +468,9 @@ class Deblurrer:
         finally:
             if progress is not None:
                 progress.close()
-        return image.with_pages(pages)
+        restored = image.with_pages(pages)
+        # per file, not on the Deblurrer: a pipelined batch writes one file while restoring the next
+        return replace(restored, metadata={**restored.metadata, PSF_METADATA: used})
 
     def write_file(self, image: Any, src: str | Path, dst: str | Path, *, overwrite: bool = False) -> Path:
         """Write a restored image atomically, with the processing note and the sidecar."""
@@ -371,7 +480,7 @@ class Deblurrer:
         src, dst = Path(src), Path(dst)
         _check_destination(src, dst, overwrite)
         dst.parent.mkdir(parents=True, exist_ok=True)
-        write_image(dst, image, note=self.processing_note(), overwrite=overwrite)
+        write_image(dst, image, note=self.processing_note(image.metadata.get(PSF_METADATA)), overwrite=overwrite)
         copy_sidecar(src, dst, overwrite=overwrite)
         return dst
 

@@ -22,7 +22,7 @@ from torch import nn
 from midnet.models import zoo, zoo_baselines  # noqa: F401
 from midnet.models import pretrained  # noqa: F401
 from midnet.models.checkpoints import LoadReport, infer_nafnet_config, load_weights, read_weights, save_weights
-from midnet.models.pretrained import DEFAULT_MODEL
+from midnet.models.pretrained import DEFAULT_MODEL, PSF_MODEL
 from midnet.models.registry import (available, build, entry, in_channels, model_config, register, register_alias,
                                     register_weights, size_multiple)
 from midnet.models.tlc import disable_tlc, enable_tlc, tlc_enabled
@@ -30,7 +30,7 @@ from midnet.models.tlc import disable_tlc, enable_tlc, tlc_enabled
 __all__ = [
     "create", "available", "model_config", "register", "register_weights", "register_alias", "load_model", "save_model",
     "enable_tlc", "disable_tlc", "tlc_enabled", "LoadReport", "describe", "in_channels", "size_multiple",
-    "DEFAULT_MODEL", "NoWeightsError",
+    "DEFAULT_MODEL", "PSF_MODEL", "NoWeightsError", "is_psf_aware",
 ]
 
 
@@ -96,6 +96,14 @@ def save_model(model: nn.Module, path: str | Path, *, name: str | None = None,
                extra_metadata: dict[str, str] | None = None) -> Path:
     """Save weights + architecture as safetensors (atomic write); see ``load_model``."""
     return save_weights(model, path, name=name, extra_metadata=extra_metadata)
+
+
+def is_psf_aware(model: nn.Module | str) -> bool:
+    """Whether a network (or a registered name) takes ``psf=`` and ``noise_sigma=``: its class
+    says so (`midnet.models.psf_aware.PSFAwareMIDNet.psf_aware`), so inference knows to pass them."""
+    if isinstance(model, str):
+        return bool(getattr(entry(model).builder, "psf_aware", False))
+    return bool(getattr(model, "psf_aware", False))
 
 
 def describe(name: str) -> str:

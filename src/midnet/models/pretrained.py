@@ -16,6 +16,13 @@ register_weights("sem-general", "midnet-tiny", "sem-general.safetensors",
 register_weights("sem-jeol-alloy", "midnet-tiny", "sem-jeol-alloy.safetensors",
                  description="sem-general fine-tuned on the published JEOL alloy pairs 1-1..6-1 "
                              "(docs/models/sem-jeol-alloy.md)")
+# opt-in, never a default: told the PSF (--psf auto|SPEC|none), it is a 17-minute CPU preview
+register_weights("sem-psf-preview", "midnet-psf-tiny", "sem-psf-preview.safetensors",
+                 description="PSF-aware preview (midnet-psf-tiny, 17 min on 2 CPU cores): Wiener deconvolutions "
+                             "with the given or estimated PSF refined by MIDNet; use with --psf "
+                             "(docs/models/sem-psf-preview.md)")
+#: the model `--psf` uses when no --model is given
+PSF_MODEL = "sem-psf-preview"
 # the first bundled model (trained on the alloy pairs alone) harmed other microscopes' images and
 # in-focus ones; its name now loads the specialist that replaced it
 register_alias("midnet-sem-default", "sem-jeol-alloy",

@@ -24,10 +24,15 @@ def model_calls(deblurrer, height: int, width: int) -> int:
     """How many times the tiler will call the model on one (height, width) plane and channel.
 
     Follows the Deblurrer's own plan (tile, overlap and batch, from its memory budget and
-    measured receptive field unless given) and the tiler's rules for whole-image passes.
+    measured receptive field unless given) and the tiler's rules for whole-image passes; with
+    PSFs per tile (``psf_map``), one call per PSF tile (each fits one pass).
     """
     from midnet.inference.tiling import tile_spans
 
+    if getattr(deblurrer, "psf_map", False):  # a PSF per tile: one call per tile (with its margin)
+        from midnet.inference.psf_tiles import tile_layout
+
+        return len(tile_layout(height, width, deblurrer.psf_tile))
     align = deblurrer.align
     padded_h = -(-(height + 2 * align) // align) * align
     padded_w = -(-(width + 2 * align) // align) * align

@@ -5,6 +5,13 @@ the tile size; *Deblur* runs in a worker thread (the viewer stays responsive) wi
 bar and a *Cancel* button, and adds the restored layer right above its input, with the same
 scale and metadata and the data bar passed through unchanged. *Side by side* switches the
 viewer to a grid of blurry and restored.
+
+PSF (issue 18): *Estimate PSF* shows the blur of the current layer (family, width, angle of
+astigmatism, noise, in-focus probability; `midnet.napari.estimate`). When a PSF-aware model is
+chosen (``sem-psf-preview``), the PSF it is given can be ``auto`` (estimated per image, or per
+tile), a typed spec (``gaussian:2.0``) or ``none`` (denoise only); a blind model takes none, so
+those controls are disabled. The PSF used is shown after the run and kept in the new layer's
+processing note.
 """
 
 from __future__ import annotations
@@ -34,6 +41,10 @@ from qtpy.QtWidgets import (
 DEFAULT_MODEL = "default (shipped model)"
 #: the model combo's entry that enables the checkpoint path field
 CHECKPOINT = "checkpoint file..."
+#: the PSF combo's entries (PSF-aware models)
+PSF_AUTO = "auto (estimate)"
+PSF_SPEC = "typed spec"
+PSF_NONE = "none (denoise only)"
 
 
 class _Progress(QObject):
@@ -54,10 +65,11 @@ class DeblurWidget(QWidget):
     def __init__(self, napari_viewer: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.viewer = napari_viewer
-        self._deblurrers: dict[tuple[str | None, str, int], Any] = {}
+        self._deblurrers: dict[tuple[str | None, str, int, str | None, bool], Any] = {}
         self._cancel = threading.Event()
         self.worker: Any = None
         self.last_output: Any = None
+        self.last_estimate: Any = None
         self._input_layer: Any = None
         self._running: Any = None  # the Deblurrer of the run in progress
 
@@ -78,6 +90,19 @@ class DeblurWidget(QWidget):
         self.tile_spin.setValue(512)
         self.tile_spin.setSpecialValueText("whole image")
         self.tile_spin.setSuffix(" px")
+        self.psf_combo = QComboBox()
+        self.psf_combo.addItems([PSF_AUTO, PSF_SPEC, PSF_NONE])
+        self.psf_edit = QLineEdit()
+        self.psf_edit.setPlaceholderText("gaussian:2.0, astigmatic:2.5,1.2,30, lorentzian:1.5, disc:3")
+        self.psf_map_check = QCheckBox("per tile")
+        psf_row = QHBoxLayout()
+        psf_row.addWidget(self.psf_combo)
+        psf_row.addWidget(self.psf_edit)
+        psf_row.addWidget(self.psf_map_check)
+        self.estimate_button = QPushButton("Estimate PSF")
+        self.psf_label = QLabel("")
+        self.psf_label.setWordWrap(True)
+        self._estimating: Any = None
         self.databar_check = QCheckBox("keep the data bar unchanged (metadata, else detected)")
         self.databar_check.setChecked(True)
         self.run_button = QPushButton("Deblur")
@@ -96,6 +121,8 @@ class DeblurWidget(QWidget):
         form.addRow("checkpoint", checkpoint_row)
         form.addRow("device", self.device_combo)
         form.addRow("tile", self.tile_spin)
+        form.addRow("PSF", psf_row)
+        form.addRow(self.estimate_button, self.psf_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -114,6 +141,8 @@ class DeblurWidget(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.browse_button.clicked.connect(self._browse)
         self.model_combo.currentTextChanged.connect(self._model_changed)
+        self.psf_combo.currentTextChanged.connect(self._psf_changed)
+        self.estimate_button.clicked.connect(self.estimate)
         self.side_by_side_check.toggled.connect(self.set_side_by_side)
         for event in (self.viewer.layers.events.inserted, self.viewer.layers.events.removed,
                       self.viewer.layers.events.moved):
@@ -156,6 +185,41 @@ class DeblurWidget(QWidget):
         custom = text == CHECKPOINT
         self.checkpoint_edit.setEnabled(custom)
         self.browse_button.setEnabled(custom)
+        self._psf_changed(self.psf_combo.currentText())
+
+    def psf_aware(self) -> bool:
+        """Whether the chosen model takes a PSF (a checkpoint: whatever it holds; the Deblurrer
+        refuses a PSF for a blind one)."""
+        from midnet import models
+
+        text = self.model_combo.currentText()
+        if text == CHECKPOINT:
+            return True
+        return models.is_psf_aware(models.DEFAULT_MODEL if text == DEFAULT_MODEL else text)
+
+    def _psf_changed(self, text: str) -> None:
+        aware = self.psf_aware()
+        self.psf_combo.setEnabled(aware)
+        self.psf_edit.setEnabled(aware and text == PSF_SPEC)
+        self.psf_map_check.setEnabled(aware and text == PSF_AUTO)
+
+    def psf_choice(self) -> tuple[str | None, bool]:
+        """(psf, per tile) for the Deblurrer: (None, False) for a blind model; a typed spec is
+        checked here, so that a bad one is an error line before anything runs."""
+        if not self.psf_aware():
+            return None, False
+        text = self.psf_combo.currentText()
+        if text == PSF_NONE:
+            return "none", False
+        if text == PSF_SPEC:
+            from midnet.inference.psf_choice import parse_psf
+
+            spec = self.psf_edit.text().strip()
+            if not spec:
+                raise ValueError("type a PSF spec (e.g. gaussian:2.0) or choose auto or none")
+            parse_psf(spec)
+            return spec.lower(), False
+        return "auto", self.psf_map_check.isChecked()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Model checkpoint", "",
@@ -188,9 +252,11 @@ class DeblurWidget(QWidget):
         """The `Deblurrer` for the current choices (cached: loading a model takes a moment)."""
         from midnet.inference.deblurrer import Deblurrer
 
-        key = (self.model_choice(), self.device_combo.currentText(), self.tile_spin.value())
+        psf, psf_map = self.psf_choice()
+        key = (self.model_choice(), self.device_combo.currentText(), self.tile_spin.value(), psf, psf_map)
         if key not in self._deblurrers:
-            deblurrer = Deblurrer.from_pretrained(key[0], device=key[1], tile=key[2])  # 0: whole image
+            deblurrer = Deblurrer.from_pretrained(key[0], device=key[1], tile=key[2],  # tile 0: whole image
+                                                  psf=psf, psf_map=psf_map)
             deblurrer.prepare(compile_if_missing=False)  # interactive: a cached compiled model or eager
             self._deblurrers[key] = deblurrer
         return self._deblurrers[key]
@@ -230,6 +296,51 @@ class DeblurWidget(QWidget):
         worker.start()
         return worker
 
+    def estimate(self) -> Any:
+        """Estimate the PSF of the selected layer's shown plane in a worker thread; the result
+        goes into the PSF label. Returns the worker (None when there is no layer)."""
+        from napari.qt.threading import create_worker
+
+        from midnet.napari.estimate import estimate_layer
+
+        if self._estimating is not None:
+            return self._estimating
+        try:
+            layer = self.selected_layer()
+        except ValueError as exc:
+            self._say(str(exc), error=True)
+            return None
+        rows = layer.metadata.get("midnet_databar_rows", "auto") if self.databar_check.isChecked() else "none"
+        worker = create_worker(estimate_layer, np.asarray(layer.data), rgb=bool(layer.rgb), databar=rows,
+                               plane=self._shown_plane(layer), _start_thread=False)
+        worker.returned.connect(self._show_estimate)
+        worker.errored.connect(lambda exc: self.psf_label.setText(f"cannot estimate: {exc}"))
+        worker.finished.connect(self._estimate_finished)
+        self._estimating = worker
+        self.estimate_button.setEnabled(False)
+        self.psf_label.setText(f"estimating the PSF of {layer.name}...")
+        worker.start()
+        return worker
+
+    def _shown_plane(self, layer: Any) -> int:
+        """The index of the plane the viewer shows of a stack (0 for a single image)."""
+        spatial = 3 if layer.rgb else 2
+        leading = np.asarray(layer.data).shape[:-spatial]
+        if not leading:
+            return 0
+        step = self.viewer.dims.current_step[:len(leading)]
+        return int(np.ravel_multi_index(tuple(min(s, n - 1) for s, n in zip(step, leading)), leading))
+
+    def _show_estimate(self, est: Any) -> None:
+        from midnet.napari.estimate import summary
+
+        self.last_estimate = est
+        self.psf_label.setText(summary(est))
+
+    def _estimate_finished(self) -> None:
+        self._estimating = None
+        self.estimate_button.setEnabled(True)
+
     def cancel(self) -> None:
         self._cancel.set()
         self._say("cancelling...")
@@ -244,7 +355,7 @@ class DeblurWidget(QWidget):
             return
         layer, deblurrer = self._input_layer, self._running
         metadata = dict(layer.metadata)
-        metadata["midnet_processing"] = deblurrer.processing_note()
+        metadata["midnet_processing"] = deblurrer.processing_note(deblurrer.last_psf)
         kwargs: dict[str, Any] = dict(
             name=f"{layer.name} (restored)", scale=layer.scale, translate=layer.translate,
             metadata=metadata, rgb=layer.rgb, colormap=layer.colormap.name,
@@ -257,7 +368,8 @@ class DeblurWidget(QWidget):
         if here != there:
             self.viewer.layers.move(here, there)
         self.last_output = new
-        self._say(f"restored {layer.name} -> {new.name}")
+        used = f"; {deblurrer.last_psf.describe()}" if deblurrer.last_psf is not None else ""
+        self._say(f"restored {layer.name} -> {new.name}{used}")
         if self.side_by_side_check.isChecked():
             self.set_side_by_side(True)
 
