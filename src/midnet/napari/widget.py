@@ -211,12 +211,12 @@ class DeblurWidget(QWidget):
         except (FileNotFoundError, KeyError, ValueError) as exc:
             self._say(str(exc).strip("'\""), error=True)
             return None
-        rows = layer.metadata.get("midnet_databar_rows", "auto") if self.databar_check.isChecked() else "none"
+        rows, white = self.page_facts(layer)
         self._cancel.clear()
         self._input_layer = layer
         self._running = deblurrer
         worker = create_worker(restore_layer, deblurrer, np.asarray(layer.data), rgb=bool(layer.rgb),
-                               databar=rows, cancel=self._cancel, progress=self._progress.changed.emit,
+                               databar=rows, white=white, cancel=self._cancel, progress=self._progress.changed.emit,
                                _start_thread=False)
         worker.returned.connect(self._add_result)
         worker.errored.connect(self._failed)
@@ -229,6 +229,16 @@ class DeblurWidget(QWidget):
         self._say(f"restoring {layer.name} with {deblurrer.model_name} on {deblurrer.device}...")
         worker.start()
         return worker
+
+    def page_facts(self, layer: Any) -> tuple[list[int] | str, list[int | None] | None]:
+        """(data bar rows, value of white) per plane, from the pages' `midnet.io.PageInfo` that the
+        reader put into the layer; a layer from elsewhere gets ``"auto"`` (its pixels) and its
+        dtype's range. The checkbox off: no data bar."""
+        pages = layer.metadata.get("midnet_pages") or []
+        rows: list[int] | str = [page.databar.rows for page in pages] or "auto"
+        if not self.databar_check.isChecked():
+            rows = "none"
+        return rows, [page.white for page in pages] or None
 
     def cancel(self) -> None:
         self._cancel.set()
