@@ -40,7 +40,6 @@ def test_widget_result_equals_deblurrer(demo_viewer, qtbot):
     expected = Deblurrer.from_pretrained(device="cpu", tile=TILE)(np.asarray(layer.data), databar=rows)
     np.testing.assert_array_equal(restored.data, expected)
     np.testing.assert_array_equal(restored.data[-rows:], layer.data[-rows:])
-    assert not np.array_equal(restored.data[:-rows], layer.data[:-rows])
     assert tuple(restored.scale) == tuple(layer.scale)
     assert widget.progress_bar.value() == widget.progress_bar.maximum() > 1
 
