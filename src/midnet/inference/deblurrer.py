@@ -311,8 +311,8 @@ class Deblurrer:
         `restore_image`, `write_file`) so that a folder run can read the next file and write
         the previous one while the model computes.
         """
-        image = self.read_file(src, dst, overwrite=overwrite)
-        return self.write_file(self.restore_image(image, databar=databar), src, dst, overwrite=overwrite)
+        image = self.read_file(src, dst, overwrite=overwrite, databar=databar)  # a given bar: no detection
+        return self.write_file(self.restore_image(image), src, dst, overwrite=overwrite)
 
     @staticmethod
     def read_file(src: str | Path, dst: str | Path | None = None, *, overwrite: bool = False,
