@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from midnet.io import read_image
-from midnet.io.bitdepth import value_range
 from midnet.io.databar import databar_report, find_databar
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -145,7 +144,7 @@ def main() -> None:
                 path = inventory.parent / row["relative_path"]
                 truth = int(row["databar_rows"])
                 image = read_image(path)
-                top = value_range(image.array, (image.metadata.get("tiff_pages") or [None])[0])[0]
+                top = image.info[0].white  # the page's value of white, as read_image decided it
                 full.append((row["relative_path"], databar_report(image).rows, truth))
                 pixels.append((row["relative_path"], find_databar(image.array, max_value=top or None).rows, truth))
                 if truth:

@@ -28,7 +28,6 @@ from types import ModuleType
 
 from midnet.io import read_image
 from midnet.io import databar as after_module
-from midnet.io.bitdepth import value_range
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = ROOT.parent / "shared" / "data"
@@ -41,6 +40,8 @@ def detector_at(revision: str) -> ModuleType:
     both versions run side by side on the same decoded images."""
     source = subprocess.run(["git", "show", f"{revision}:{DETECTOR}"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout
+    # the JEOL sidecar parser moved to midnet.io.vendors (issue 21, section 1)
+    source = source.replace("from midnet.io.sidecar import jeol_fields", "from midnet.io.vendors import jeol_fields")
     path = Path(tempfile.mkdtemp()) / "databar_before.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("databar_before", path)
@@ -57,7 +58,7 @@ def measure(corpus: Path, before: ModuleType) -> list[dict[str, object]]:
     with open(corpus / "inventory.tsv", newline="") as handle:
         for entry in csv.DictReader(handle, delimiter="\t"):
             image = read_image(corpus / entry["relative_path"])
-            top = value_range(image.array, (image.metadata.get("tiff_pages") or [None])[0])[0] or None
+            top = image.info[0].white  # the page's value of white, as read_image decided it
             rows.append({"path": entry["relative_path"], "source": entry["relative_path"].split("/")[0],
                          "truth": int(entry["databar_rows"]),
                          "before": before.databar_report(image).rows,

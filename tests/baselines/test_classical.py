@@ -9,6 +9,7 @@ import pytest
 from scipy import ndimage
 
 from midnet.baselines.classical import (
+    TRUNCATE,
     Restorer,
     RichardsonLucy,
     UnsharpMask,
@@ -16,9 +17,9 @@ from midnet.baselines.classical import (
     Wiener,
     classical_methods,
     fitting_patches,
-    gaussian_psf,
     psnr_float,
 )
+from midnet.psf.kernels import gaussian_kernel
 
 TRUE_SIGMA = 2.0
 SIGMAS = (1.0, 1.41, 2.0, 2.83, 4.0)
@@ -29,7 +30,7 @@ def _pair(seed: int, size: int = 64, noise: float = 0.003) -> tuple[np.ndarray, 
     rng = np.random.default_rng(seed)
     sharp = ndimage.gaussian_filter(rng.random((size, size)), 1.0)
     sharp = (sharp - sharp.min()) / (sharp.max() - sharp.min()) * 0.8 + 0.1
-    blurry = ndimage.convolve(sharp, gaussian_psf(TRUE_SIGMA), mode="reflect")
+    blurry = ndimage.convolve(sharp, gaussian_kernel(TRUE_SIGMA, truncate=TRUNCATE), mode="reflect")
     return np.clip(blurry + noise * rng.standard_normal(sharp.shape), 0, 1), sharp
 
 
@@ -97,8 +98,8 @@ def test_bad_inputs_get_clear_errors(test_pair):
         Wiener().fit([])
     with pytest.raises(ValueError, match="differ in shape"):
         Wiener().fit([(blurry, sharp[:10])])
-    with pytest.raises(ValueError, match="sigma"):
-        gaussian_psf(0)
+    with pytest.raises(ValueError, match="widths must be > 0"):
+        Wiener().restore(blurry, sigma=0, balance=0.1)
 
 
 def test_fitting_patches_cover_every_pair():

@@ -82,3 +82,20 @@ def test_synthetic_table_scores_baselines_models_and_gives_psf_aware_models_the_
 def test_model_specs_name_python_callables():
     label, fn = heldout.model_restorer("copy=numpy:copy")
     assert label == "copy" and fn is np.copy and not heldout.psf_aware(fn)
+
+
+def test_score_is_the_evaluation_rule_on_the_8_bit_files():
+    """One scoring rule: the held-out tables score by `midnet.evaluation.score` on the 8-bit files
+    the float outputs stand for, which gives the published numbers (the old float formula) to 1e-6."""
+    from midnet.evaluation import score as rule
+    from midnet.metrics import psnr, ssim
+
+    rng = np.random.default_rng(0)
+    target = rng.random((64, 64))
+    out = np.clip(target + rng.normal(0, 0.05, target.shape), -0.1, 1.1).astype(np.float32)
+    eight = [np.rint(np.clip(x, 0, 1) * 255).astype(np.uint8) for x in (out, target)]
+    expected = rule(*eight)
+    assert heldout.score(out, target) == (expected.psnr, expected.ssim)
+    old = [x / 255 for x in eight]
+    assert expected.psnr == pytest.approx(psnr(*old, data_range=1.0), abs=1e-6)
+    assert expected.ssim == pytest.approx(ssim(*old, data_range=1.0), abs=1e-6)

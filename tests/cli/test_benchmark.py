@@ -204,3 +204,19 @@ def test_an_interrupted_run_is_resumed_from_its_checkpoint(bench: dict) -> None:
     assert "resuming the interrupted run" in result.output and (run / "best.safetensors").is_file()
     rows = _rows(bench["out"] / "table2.csv")
     assert list(rows) == ["blurry input", "midnet-tiny", "nafnet-tiny"]
+
+
+@pytest.mark.parametrize("tile, tlc, expected, noted", [
+    (0, None, {"tile": 0, "tlc": False}, "whole images"),    # as deblur's --tile 0 (it was "default" here)
+    (128, 384, {"tile": 128, "tlc": 384}, None),             # --tlc is a crop size, as in deblur
+    (None, 1, {"tile": None, "tlc": True}, "deprecated"),    # the old on switch, with a note
+    (None, 0, {"tile": None, "tlc": False}, None),
+])
+def test_tile_and_tlc_mean_what_they_mean_in_deblur(tile, tlc, expected, noted) -> None:
+    from midnet.benchmark import load_benchmark_config
+    from midnet.cli.benchmark import restore_sets
+
+    sets, notes = restore_sets(tile, tlc)
+    cfg = load_benchmark_config(None, sets)
+    assert {"tile": cfg.eval.tile, "tlc": cfg.eval.tlc} == expected
+    assert (noted is None and not notes) or (noted is not None and noted in notes[0])

@@ -1,27 +1,27 @@
-"""Data-bar detection and masks."""
+"""Data-bar masks in training: the rows of the pair's pages, masked by the one mask."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from midnet.data import PairStore, detect_databar_rows, list_pairs, resolve_databar_rows, valid_mask
-from midnet.data.synthetic import synthetic_pair
-
-
-def test_detects_synthetic_bar_and_no_false_bar() -> None:
-    blurry, sharp = synthetic_pair((64, 48), seed=3, databar_rows=10)
-    assert detect_databar_rows(sharp / 255.0) == 10
-    assert resolve_databar_rows("auto", blurry / 255.0, sharp / 255.0) == 10
-    clean, _ = synthetic_pair((64, 48), seed=3)
-    assert detect_databar_rows(clean / 255.0) == 0
+from midnet.data import PairStore, list_pairs, valid_mask
+from midnet.data.synthetic import write_synthetic_pairs
 
 
 def test_fixed_rows_and_mask() -> None:
-    assert resolve_databar_rows(5) == 5
-    with pytest.raises(ValueError, match="auto"):
-        resolve_databar_rows("bottom")
     mask = valid_mask(6, 3, 2)
-    assert mask.shape == (1, 6, 3) and mask[0, :4].all() and not mask[0, 4:].any()
+    assert mask.shape == (1, 6, 3) and mask.dtype == np.float32
+    assert mask[0, :4].all() and not mask[0, 4:].any()
+
+
+def test_pair_store_takes_the_setting_and_refuses_a_bad_one(tmp_path) -> None:
+    root = write_synthetic_pairs(tmp_path, groups=1, per_group=1, size=(48, 48), databar_rows=6)
+    pairs = list_pairs(root / "blur", root / "sharp")
+    assert int((PairStore(pairs, databar_rows="auto").load(0)[2] == 0).any(axis=2).sum()) == 6
+    assert int((PairStore(pairs, databar_rows=9).load(0)[2] == 0).any(axis=2).sum()) == 9
+    with pytest.raises(ValueError, match="use auto, none or a number"):
+        PairStore(pairs, databar_rows="bottom").load(0)
 
 
 def test_midnet_crops_bar_only_in_bottom_row_of_grid(sem_data) -> None:

@@ -8,9 +8,14 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from midnet.data.defocus import (PSF_FAMILIES, Degradation, DefocusRanges, degrade, disc_psf,
-                                 gaussian_psf, lorentzian_psf, psf_for_width, psf_sigma, quantise,
-                                 sample_degradation)
+from midnet.data.defocus import (PSF_FAMILIES, TRUNCATE, Degradation, DefocusRanges, degrade, disc_psf,
+                                 lorentzian_psf, psf_for_width, psf_sigma, quantise, sample_degradation)
+from midnet.psf.kernels import gaussian_kernel
+
+
+def gaussian_psf(sigma_y: float, sigma_x: float | None = None, theta: float = 0.0) -> np.ndarray:
+    """The training data's Gaussian kernel (cut at ±4σ, float32 as `psf_for_width` gives it)."""
+    return gaussian_kernel(sigma_y, sigma_x, theta, truncate=TRUNCATE).astype(np.float32)
 
 
 def second_moment_sigma(k: np.ndarray) -> float:

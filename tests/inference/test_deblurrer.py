@@ -90,7 +90,7 @@ def test_databar_rows_pass_through(tiny_model: nn.Module, make_image) -> None:
     expected = np.rint(_reference(tiny_model, array[:-16] / 255.0) * 255)
     np.testing.assert_allclose(out[:-16].astype(np.float64), expected, atol=1, rtol=0)
     deblurrer = Deblurrer(tiny_model, device="cpu", tile=64, overlap=32)
-    with pytest.raises(ValueError, match="databar rows"):
+    with pytest.raises(ValueError, match="data bar -1: use auto, none or a number of rows"):
         deblurrer(array, databar=-1)
     with pytest.raises(ValueError, match="cover the whole 80-row image"):
         deblurrer(array, databar=80)  # a bar as tall as the image would restore nothing

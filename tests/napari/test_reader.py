@@ -37,8 +37,9 @@ def test_reader_sets_scale_from_fei_pixel_size_and_keeps_metadata(tmp_path, midn
     np.testing.assert_array_equal(layer.data, image)
     assert tuple(layer.scale) == pytest.approx((2.5, 2.5))  # nm
     assert [str(u) for u in layer.units] == ["nanometer", "nanometer"]
-    assert layer.metadata["midnet_pixel_size_source"].startswith("FEI/Thermo")
-    assert layer.metadata["midnet_databar_rows"] == [40]
+    (page,) = layer.metadata["midnet_pages"]  # the page's facts, as read_image decided them
+    assert page.pixel_size.source.startswith("FEI/Thermo") and page.vendor.name == "FEI/Thermo"
+    assert (page.databar.rows, page.databar.source) == (40, "metadata")
     vendor = layer.metadata["midnet_image_metadata"]["vendor"][34682]
     assert b"PixelWidth=2.5e-009" in vendor
 

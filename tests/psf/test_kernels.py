@@ -80,12 +80,16 @@ def test_blur_is_mean_preserving_and_none_is_identity() -> None:
     np.testing.assert_array_equal(PSF.parse("none").blur(x), x)
 
 
-def test_the_two_gaussian_psfs_of_the_repo_are_rendered_here() -> None:
-    """data.defocus (±4σ) and baselines.classical (±3σ) keep their truncation through PSF."""
-    from midnet.baselines.classical import gaussian_psf as classical
-    from midnet.data.defocus import gaussian_psf as defocus
+def test_one_gaussian_kernel_with_the_cut_each_caller_states() -> None:
+    """Synthetic defocus (±4σ) and the classical baselines (±3σ) use the one Gaussian kernel."""
+    from midnet.baselines.classical import TRUNCATE as BASELINE_CUT
+    from midnet.data.defocus import TRUNCATE as TRAINING_CUT, psf_for_width
+    from midnet.psf.kernels import gaussian_kernel
 
-    np.testing.assert_allclose(defocus(2.0), PSF("gaussian", 2.0).kernel(truncate=4.0), atol=1e-7)
-    assert defocus(2.0).shape == (17, 17) and classical(2.0).shape == (13, 13)
-    np.testing.assert_allclose(defocus(3.0, 1.0, 0.0), PSF("astigmatic", 3.0, 1.0, 90.0).kernel(truncate=4.0),
-                               atol=1e-7)
+    np.testing.assert_allclose(psf_for_width("gaussian", 2.0), PSF("gaussian", 2.0).kernel(truncate=4.0), atol=1e-7)
+    assert gaussian_kernel(2.0, truncate=TRAINING_CUT).shape == (17, 17)
+    assert gaussian_kernel(2.0, truncate=BASELINE_CUT).shape == (13, 13)
+    np.testing.assert_allclose(gaussian_kernel(3.0, 1.0, 0.0, truncate=4.0),
+                               PSF("astigmatic", 3.0, 1.0, 90.0).kernel(truncate=4.0), atol=1e-12)
+    with pytest.raises(ValueError, match="> 0"):
+        gaussian_kernel(0, truncate=3.0)

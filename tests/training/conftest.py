@@ -14,11 +14,26 @@ from midnet.data.synthetic import write_synthetic_pairs
 from midnet.training import TrainConfig, load_config
 
 
+def _write_tiny_pairs(root: Path, suffix: str = ".png") -> Path:
+    """3 source images x 2 crops of 48x48 with a 6-row data bar, saved as ``suffix`` files."""
+    write_synthetic_pairs(root, groups=3, per_group=2, size=(48, 48), databar_rows=6)
+    if suffix != ".png":
+        for png in sorted(root.glob("*/*.png")):
+            Image.open(png).save(png.with_suffix(suffix))
+            png.unlink()
+    return root
+
+
 @pytest.fixture(scope="session")
 def tiny_pairs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """3 source images x 2 crops of 48x48 with an 6-row data bar."""
-    return write_synthetic_pairs(tmp_path_factory.mktemp("pairs"), groups=3, per_group=2,
-                                 size=(48, 48), databar_rows=6)
+    """The tiny pair set as PNG files."""
+    return _write_tiny_pairs(tmp_path_factory.mktemp("pairs"))
+
+
+@pytest.fixture(scope="session")
+def write_tiny_pairs() -> Callable[[Path, str], Path]:
+    """The tiny pair set's writer, for other file types."""
+    return _write_tiny_pairs
 
 
 @pytest.fixture()

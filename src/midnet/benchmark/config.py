@@ -175,8 +175,8 @@ class Table3(Section):
 
 class Eval(Section):
     device: Literal["cpu", "cuda", "auto"] = "cpu"  # where the test images are restored
-    tile: PositiveInt | None = None            # None: the Deblurrer's default tile
-    tlc: bool = False                          # NAFNet's test-time local converter at the training crop
+    tile: NonNegativeInt | None = None         # as --tile everywhere: None the Deblurrer's default, 0 whole images
+    tlc: bool | PositiveInt = False            # NAFNet's test-time local converter: true at the training crop, N at N
     max_images: PositiveInt | None = None      # score at most this many test images
 
 

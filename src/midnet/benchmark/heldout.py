@@ -1,7 +1,7 @@
 """Validation of shipped models on SEM sources they never saw: the figures of the model cards.
 
-All measurements on 8-bit data scored as 8-bit (PSNR/SSIM with ``data_range=1`` on values
-quantised to 1/255, `score`):
+All measurements on 8-bit data, scored by the one rule of `midnet.evaluation.score` (the float
+outputs rounded to the 8-bit files they stand for, ``data_range=255``; `score`):
 
 1. **Synthetic cases of held-out sources** (`CASES`, the acceptance cases of issue 18): each
    held-out image (data bar cut off, centre crop) is degraded by a fixed PSF and noise made by
@@ -46,9 +46,10 @@ from skimage import restoration
 
 from midnet.data.corpus import SharpImage, load_corpus
 from midnet.data.defocus_dataset import center_crop, fixed_degradation
+from midnet import evaluation
 from midnet.evaluation import EvalPair, load_pair, register_pair, restore_with, score_pair, score_registered
+from midnet.io import from_float, to_float
 from midnet.io.atomic import atomic_write_text
-from midnet.metrics import psnr, ssim
 from midnet.psf import PSF, estimate_blur
 
 Restore = Callable[..., np.ndarray]  # float (H, W) in [0, 1] -> same; PSF-aware ones take psf=, noise_sigma=
@@ -96,17 +97,20 @@ IN_FOCUS = CASES[-1].key
 
 
 def q8(x: np.ndarray) -> np.ndarray:
-    return np.rint(np.clip(x, 0, 1) * 255) / 255
+    """A float image in [0, 1] as the 8-bit file it stands for, back in [0, 1] (the clean targets)."""
+    return from_float(x, np.uint8) / 255
 
 
 def score(out: np.ndarray, target: np.ndarray) -> tuple[float, float]:
-    a, b = q8(out), q8(target)
-    return psnr(a, b, data_range=1.0), ssim(a, b, data_range=1.0)
+    """PSNR and SSIM of float images in [0, 1] by `midnet.evaluation.score`, on the 8-bit files
+    they stand for (`midnet.io.from_float`: clipped, rounded half to even)."""
+    s = evaluation.score(from_float(out, np.uint8), from_float(target, np.uint8))
+    return s.psnr, s.ssim
 
 
 def best_of(candidates: Sequence[np.ndarray], target: np.ndarray) -> np.ndarray:
     """The candidate with the highest PSNR against ``target`` (an oracle choice, by `score`)."""
-    return max(candidates, key=lambda c: psnr(q8(c), q8(target), data_range=1.0))  # `score`'s PSNR
+    return max(candidates, key=lambda c: score(c, target)[0])
 
 
 def wiener_true_psf(blurry: np.ndarray, kernel: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -157,8 +161,7 @@ def model_restorer(spec: str) -> tuple[str, Restore]:
     d = Deblurrer.from_pretrained(target, device="cpu", backend="eager")
 
     def run(x: np.ndarray) -> np.ndarray:
-        u8 = np.rint(np.clip(x, 0, 1) * 255).astype(np.uint8)
-        return d(u8).astype(np.float32) / 255.0
+        return to_float(d(from_float(x, np.uint8)))
 
     run.deblurrer = d  # type: ignore[attr-defined]  (black_levels runs the same model on integers)
     return label, run

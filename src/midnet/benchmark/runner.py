@@ -262,9 +262,8 @@ class _Benchmark:
     # common pieces
     def _score_network(self, model: nn.Module, label: str, *, tlc: int | bool) -> dict[str, float]:
         # eager fp32: the reference numbers (compiling every benchmarked model would cost more
-        # than it saves); tiles only when eval.tile asks, else the Deblurrer's memory budget
-        deblurrer = Deblurrer(model, device=self.device, tlc=tlc, backend="eager",
-                              **({"tile": self.cfg.eval.tile} if self.cfg.eval.tile else {}))
+        # than it saves); eval.tile as --tile everywhere (None: the Deblurrer's memory budget)
+        deblurrer = Deblurrer(model, device=self.device, tlc=tlc, backend="eager", tile=self.cfg.eval.tile)
         scores = score_deblurrer(deblurrer, self.images, label)
         model.to("cpu")
         self.result.scores += scores
@@ -294,8 +293,13 @@ class _Benchmark:
                 f"displacement field measured between the pair's two captures (midnet.evaluation.register_pair), "
                 f"on the pixels it registers.")
 
-    def _tlc(self) -> int | bool:
-        return int(self.cfg.budget.crop_size) if self.cfg.eval.tlc else False
+    def _tlc(self, crop: int | None = None) -> int | bool:
+        """eval.tlc as a crop size: ``true`` is the crop the network was trained at (``crop``,
+        default the budget's), a number is that size, ``false`` is off."""
+        tlc = self.cfg.eval.tlc
+        if tlc is True:
+            return int(crop or self.cfg.budget.crop_size)
+        return int(tlc) if tlc else False
 
     # Table 1
     def table1(self) -> None:
@@ -309,7 +313,7 @@ class _Benchmark:
         for name, path in given.items():
             self.log(f"table 1: {name} with official weights {path}")
             model = load_pretrained(name, path)
-            means = self._score_network(model, f"{name} (pre-trained)", tlc=256 if self.cfg.eval.tlc else False)
+            means = self._score_network(model, f"{name} (pre-trained)", tlc=self._tlc(256))
             table.rows.append({"method": name, "weights": Path(path).name, **means,
                                "delta_psnr": means["psnr"] - psnr0})
             del model

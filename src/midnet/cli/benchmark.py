@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from midnet.cli.options import DEVICES, failure, out_option, usage_error
+from midnet.cli.options import DEVICES, failure, out_option, tile_option, tlc_option, usage_error
 
 
 def _split_list(values: tuple[str, ...]) -> list[str]:
@@ -22,6 +22,26 @@ def _pretrained(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{text!r}: give NAME=PATH, e.g. hinet=HINet-GoPro.pth", param_hint="--pretrained")
         out[name.strip()] = path.strip()
     return out
+
+
+def restore_sets(tile: int | None, tlc: int | None) -> tuple[list[str], list[str]]:
+    """(``--set`` entries, deprecation notes) for ``--tile`` and ``--tlc``, which mean here what they
+    mean in every command (`midnet.cli.options`): ``--tile 0`` whole images, ``--tlc CROP`` a size.
+
+    Their old meanings here get a note: ``--tile 0`` was the default tile (now: omit ``--tile``),
+    ``--tlc 1`` an on switch (still taken as one: each network's training crop)."""
+    sets, notes = [], []
+    if tile is not None:
+        if tile == 0:
+            notes.append("--tile 0 restores whole images, as in `midnet deblur`; it meant the default tile "
+                         "here before: omit --tile for that")
+        sets.append(f"eval.tile={tile}")
+    if tlc is not None:
+        if tlc == 1:
+            notes.append("--tlc 1 as an on switch is deprecated: --tlc takes the training crop size, as in "
+                         "`midnet deblur` and `evaluate`; using each network's training crop (--tlc CROP to choose)")
+        sets.append(f"eval.tlc={'true' if tlc == 1 else tlc or 'false'}")
+    return sets, notes
 
 
 @click.command("benchmark")
@@ -48,10 +68,8 @@ def _pretrained(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--tables", default=None, help="Which tables, e.g. 1,2,3 (default: the config's).")
 @click.option("--device", type=click.Choice(DEVICES), default=None,
               help="Where the test images are restored (eval.device; default: the config's).")
-@click.option("--tile", type=click.IntRange(min=0), default=None,
-              help="Tile size for restoring the test images (eval.tile; 0: the Deblurrer's default).")
-@click.option("--tlc", type=click.IntRange(min=0), default=None,
-              help="Non-zero: NAFNet's test-time local converter at the training crop size (eval.tlc).")
+@tile_option()
+@tlc_option(default=None)
 @click.option("--overwrite", is_flag=True, help="Regenerate an existing results folder (retrains its runs).")
 @click.option("--resume", is_flag=True, help="Reuse the finished (or continue the interrupted) training runs "
                                              "of an existing results folder.")
@@ -90,10 +108,10 @@ def command(data_root: Path | None, out: Path, config_ref: str | None, overrides
         sets.append(f"data.root={data_root}")
     if device is not None:
         sets.append(f"eval.device={device}")
-    if tile is not None:
-        sets.append(f"eval.tile={tile or 'null'}")
-    if tlc is not None:
-        sets.append(f"eval.tlc={'true' if tlc else 'false'}")
+    eval_sets, notes = restore_sets(tile, tlc)
+    sets += eval_sets
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     try:
         cfg = load_benchmark_config(config_ref, sets)
     except ConfigError as exc:

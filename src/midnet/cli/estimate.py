@@ -104,7 +104,7 @@ def command(inputs: tuple[str, ...], as_json: bool, map_dir: Path | None, overwr
             if map_dir is not None:
                 from midnet.io import read_image  # the map is image-sized: its specimen area
 
-                shape = read_image(path).array.shape[:2]
+                shape = read_image(path, databar=0).array.shape[:2]
                 out = write_map(est, shape, map_dir / f"{path.stem}_psf_sigma.tif", overwrite)
                 record["map"] = str(out)
         except (ValueError, OSError) as exc:

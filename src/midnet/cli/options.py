@@ -58,21 +58,20 @@ def tile_option(default: int | None = DEFAULT_TILE) -> Callable[[F], F]:
                              "[default: whole images when they fit the free memory, else tiles as large as fit].")
 
 
-def tlc_option() -> Callable[[F], F]:
-    return click.option("--tlc", type=click.IntRange(min=0), default=0, show_default=True,
-                        help="NAFNet's test-time local converter at this training crop size (0: off).")
+def tlc_option(default: int | None = 0) -> Callable[[F], F]:
+    return click.option("--tlc", type=click.IntRange(min=0), default=default, show_default=default is not None,
+                        metavar="CROP", help="NAFNet's test-time local converter at this training crop size (0: off).")
 
 
 def parse_databar(_ctx: click.Context | None, _param: click.Parameter | None, value: str) -> str | int:
-    """``auto`` (metadata, else detected), ``none``/``0`` or a row count."""
-    text = str(value).strip().lower()
-    if text == "auto":
-        return "auto"
-    if text == "none":
-        return 0
-    if text.isdigit():
-        return int(text)
-    raise click.BadParameter(f"{value!r}: use auto, none or a number of rows (e.g. 64)")
+    """``auto`` (metadata, else detected), ``none``/``0`` or a row count, read by the project's one
+    parser of the setting (`midnet.io.parse_databar`)."""
+    from midnet.io.pageinfo import parse_databar as parse  # lazy: numpy and the codecs, for start-up time
+
+    try:
+        return parse(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use auto, none or a number of rows (e.g. 64)") from None
 
 
 def databar_option(help: str) -> Callable[[F], F]:

@@ -2,14 +2,13 @@
 source image, and the training/validation datasets."""
 
 from midnet.data.channels import to_model_channels
-from midnet.data.databar import detect_databar_rows, resolve_databar_rows, valid_mask
+from midnet.data.databar import valid_mask
 from midnet.data.sampling import PairStore, RandomCropDataset, StepBatchSampler, dihedral
 from midnet.data.pairs import (ImagePair, PairValidationError, find_pair_folders, list_pairs)
 from midnet.data.splits import DEFAULT_GROUP_REGEX, group_key, split_pairs, write_split_json
 
 __all__ = [
     "ImagePair", "PairValidationError", "find_pair_folders", "list_pairs", "to_model_channels",
-    "detect_databar_rows", "resolve_databar_rows", "valid_mask", "PairStore", "RandomCropDataset",
-    "StepBatchSampler", "dihedral", "DEFAULT_GROUP_REGEX", "group_key",
-    "split_pairs", "write_split_json",
+    "valid_mask", "PairStore", "RandomCropDataset", "StepBatchSampler", "dihedral", "DEFAULT_GROUP_REGEX",
+    "group_key", "split_pairs", "write_split_json",
 ]

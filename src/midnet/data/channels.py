@@ -14,9 +14,10 @@ from midnet.io import to_float
 LUMA_BT601 = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-def to_model_channels(array: np.ndarray, channels: int) -> np.ndarray:
-    """Native-dtype (H, W) or (H, W, C) array -> float32 (channels, H, W) in [0, 1]."""
-    x = to_float(array)
+def to_model_channels(array: np.ndarray, channels: int, white: int | None = None) -> np.ndarray:
+    """Native-dtype (H, W) or (H, W, C) array -> float32 (channels, H, W) in [0, 1], integers
+    scaled by ``white`` (the page's value of white, `midnet.io.PageInfo.white`) when given."""
+    x = to_float(array, white)
     if x.ndim == 2:
         x = x[..., None]
     if x.ndim != 3:

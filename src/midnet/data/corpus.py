@@ -20,10 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from midnet.data.channels import to_model_channels
-from midnet.io import read_image
-from midnet.io.databar import detect_databar
-
-IMAGE_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
+from midnet.io import SUFFIXES, read_image
 
 
 @dataclass
@@ -66,9 +63,9 @@ def list_corpus(root: str | Path) -> list[Path]:
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: corpus folder not found; pass the folder that holds the "
                                 f"sharp images (one sub-folder per source)")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
     if not files:
-        raise ValueError(f"{root}: no images ({', '.join(IMAGE_SUFFIXES)}) found in the corpus folder")
+        raise ValueError(f"{root}: no images ({', '.join(sorted(SUFFIXES))}) found in the corpus folder")
     return files
 
 
@@ -83,7 +80,7 @@ def load_corpus(root: str | Path, *, sources: Iterable[str] | None = None,
     """Load the corpus's images (data bars cut off), optionally only some sources.
 
     ``inventory`` defaults to ``root/inventory.tsv`` when it exists; files it does not list get
-    their bar from `midnet.io.databar.detect_databar`. Images whose remaining
+    their bar from `midnet.io.read_image` (the page's `PageInfo`). Images whose remaining
     specimen area is smaller than ``min_size`` on a side are an error naming the file."""
     root = Path(root)
     inv_path = Path(inventory) if inventory else root / "inventory.tsv"
@@ -96,10 +93,10 @@ def load_corpus(root: str | Path, *, sources: Iterable[str] | None = None,
         src = source_of(rel)
         if (wanted is not None and src not in wanted) or src in excluded:
             continue
-        image = read_image(path)
+        # the inventory's count, else the page's own answer (as `midnet deblur` uses)
+        image = read_image(path, databar=bars.get(rel.as_posix(), "auto"))
         grey = grey_unit(image.array)
-        # the inventory's count, else the project's one detector (as `midnet deblur` uses)
-        rows = bars[rel.as_posix()] if rel.as_posix() in bars else detect_databar(image)
+        rows = image.info[0].databar.rows
         if rows:
             grey = grey[: grey.shape[0] - rows]
         if min(grey.shape) < min_size:

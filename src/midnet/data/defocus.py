@@ -33,9 +33,11 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, signal
 
-from midnet.psf.kernels import PSF
+from midnet.psf.kernels import gaussian_kernel
 
 PSF_FAMILIES = ("gaussian", "astigmatic", "lorentzian", "disc", "mixture")
+#: Gaussian kernels of the training data are cut at ±4σ (`midnet.psf.kernels.gaussian_kernel`)
+TRUNCATE = 4.0
 
 
 # ---- PSFs -------------------------------------------------------------------------------------
@@ -47,25 +49,6 @@ def _grid(radius: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _normalised(k: np.ndarray) -> np.ndarray:
     return (k / k.sum()).astype(np.float32)
-
-
-def gaussian_psf(sigma_y: float, sigma_x: float | None = None, theta: float = 0.0) -> np.ndarray:
-    """Elliptical Gaussian with axis widths (σ_y, σ_x) rotated by ``theta`` radians; sums to 1.
-
-    Rendered by `midnet.psf.PSF` (the one definition of the families; ``theta`` = 0 puts σ_y
-    along the rows, i.e. at 90° in its angle convention). The kernel is truncated at ±4σ of
-    the wider axis, which keeps the second moment within 0.1 % of σ² (tested); kept here
-    rather than changed, so that the training data stays as it was."""
-    sigma_x = sigma_y if sigma_x is None else sigma_x
-    if min(sigma_y, sigma_x) <= 0:
-        raise ValueError(f"gaussian_psf: widths must be > 0, got {sigma_y}, {sigma_x}")
-    if sigma_y == sigma_x:
-        psf = PSF("gaussian", sigma_y)
-    elif sigma_y > sigma_x:
-        psf = PSF("astigmatic", sigma_y, sigma_x, math.degrees(theta) - 90.0)
-    else:
-        psf = PSF("astigmatic", sigma_x, sigma_y, math.degrees(theta))
-    return psf.kernel(truncate=4.0).astype(np.float32)
 
 
 def lorentzian_psf(gamma: float, radius: int | None = None) -> np.ndarray:
@@ -111,7 +94,7 @@ def _pad_to(k: np.ndarray, size: int) -> np.ndarray:
 
 def mixture_psf(core_sigma: float, skirt_sigma: float, skirt_weight: float) -> np.ndarray:
     """A sharp Gaussian core plus a wide Gaussian skirt (a probe with a halo), weight of the skirt."""
-    core, skirt = gaussian_psf(core_sigma), gaussian_psf(skirt_sigma)
+    core, skirt = (gaussian_kernel(s, truncate=TRUNCATE).astype(np.float32) for s in (core_sigma, skirt_sigma))
     size = max(core.shape[0], skirt.shape[0])
     return _normalised((1 - skirt_weight) * _pad_to(core, size) + skirt_weight * _pad_to(skirt, size))
 
@@ -128,11 +111,12 @@ def psf_for_width(family: str, sigma: float, rng: np.random.Generator | None = N
     measured ratio (σ ≈ 1.75 γ at 6γ truncation; ``psf_sigma`` checks it in the tests)."""
     rng = rng or np.random.default_rng(0)
     if family == "gaussian":
-        return gaussian_psf(sigma)
+        return gaussian_kernel(sigma, truncate=TRUNCATE).astype(np.float32)
     if family == "astigmatic":
         ratio = float(rng.uniform(1.2, 2.0))  # major/minor axis
         minor = sigma * math.sqrt(2 / (1 + ratio**2))
-        return gaussian_psf(minor * ratio, minor, float(rng.uniform(0, math.pi)))
+        theta = float(rng.uniform(0, math.pi))
+        return gaussian_kernel(minor * ratio, minor, theta, truncate=TRUNCATE).astype(np.float32)
     if family == "lorentzian":
         return lorentzian_psf(max(0.15, sigma / _LORENTZ_SIGMA_PER_GAMMA))
     if family == "disc":

@@ -105,7 +105,7 @@ def fixed_degradation(psf: PSF, noise_sigma: float, shot_fraction: float = 0.0, 
 def fixed_gaussian_degradation(sigma: float, noise_sigma: float, bits: int = 8) -> Degradation:
     """The acceptance test's degradation: Gaussian PSF of width σ and Gaussian noise (8-bit levels).
 
-    Its kernel (`PSF.kernel`, cut at 4σ) is the one `gaussian_psf` made before, so validation
+    Its kernel (`PSF.kernel`, cut at 4σ) is `midnet.psf.kernels.gaussian_kernel` at 4σ, so validation
     sets stay as they were."""
     return fixed_degradation(PSF("gaussian", sigma) if sigma > 0 else PSF("none"), noise_sigma, 0.0, bits)
 

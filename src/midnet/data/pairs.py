@@ -9,13 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from midnet.io import read_image
+from midnet.io import SUFFIXES, read_image
 
 #: accepted (input, target) folder-name pairs, in lookup order
 FOLDER_PAIRS: tuple[tuple[str, str], ...] = (("blur", "sharp"), ("input", "target"), ("lq", "gt"))
-
-#: file suffixes read as images (case-insensitive)
-IMAGE_SUFFIXES: frozenset[str] = frozenset({".png", ".tif", ".tiff", ".jpg", ".jpeg"})
 
 
 class PairValidationError(ValueError):
@@ -55,7 +52,7 @@ def _images_by_stem(folder: Path, problems: list[str]) -> dict[str, Path]:
     """Image files by stem; two files with one stem (a.png, a.tif) are ambiguous and reported."""
     found: dict[str, Path] = {}
     for p in sorted(folder.iterdir()):
-        if not (p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")):
+        if not (p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")):
             continue
         if p.stem in found:
             problems.append(f"{p}: same name as {found[p.stem].name}; keep one file per image name")
@@ -65,8 +62,9 @@ def _images_by_stem(folder: Path, problems: list[str]) -> dict[str, Path]:
 
 
 def _image_size(path: Path) -> tuple[int, int]:
-    """(height, width) of an image; decodes the file fully so corrupt data is caught here."""
-    array = read_image(path).array
+    """(height, width) of an image; decodes the file fully so corrupt data is caught here (its
+    data bar is not looked for: the check needs only the size)."""
+    array = read_image(path, databar=0).array
     if array.ndim not in (2, 3) or array.size == 0:
         raise ValueError(f"{path}: unexpected image shape {array.shape}")
     return int(array.shape[0]), int(array.shape[1])
@@ -109,5 +107,5 @@ def list_pairs(input_dir: str | Path, target_dir: str | Path, *, check: bool = T
         raise PairValidationError(problems)
     if not pairs:
         raise FileNotFoundError(f"{input_dir}, {target_dir}: no image pairs found "
-                                f"(suffixes {', '.join(sorted(IMAGE_SUFFIXES))})")
+                                f"(suffixes {', '.join(sorted(SUFFIXES))})")
     return pairs

@@ -14,10 +14,10 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from midnet.data.channels import to_model_channels
-from midnet.data.databar import resolve_databar_rows, valid_mask
+from midnet.data.databar import valid_mask
 from midnet.data.pairs import ImagePair
 from midnet.data.registration import DisplacementField, measure_field, warp
-from midnet.io import read_image
+from midnet.io import pair_databar_rows, read_image
 
 
 class PairStore:
@@ -42,12 +42,12 @@ class PairStore:
         if index in self._cache:
             return self._cache[index]
         pair = self.pairs[index]
-        files = read_image(pair.input_path), read_image(pair.target_path)
-        x, y = (to_model_channels(f.array, self.channels) for f in files)
+        files = [read_image(path, databar=self.databar_rows) for path in (pair.input_path, pair.target_path)]
+        x, y = (to_model_channels(f.array, self.channels, f.info[0].white) for f in files)
         if x.shape != y.shape:
             raise ValueError(f"{pair.input_path} and {pair.target_path} differ in size; "
                              f"re-run the pair check")
-        rows = resolve_databar_rows(self.databar_rows, *files)
+        rows = pair_databar_rows(*(f.info[0] for f in files))  # the rows scoring leaves out
         if self.align:
             item = self._registered(index, x, y, rows)
         else:
@@ -69,9 +69,8 @@ class PairStore:
         field = self.fields[index]
         moved = np.stack([warp(c, field) for c in x[:, :h]]).astype(np.float32)
         x = np.concatenate([moved, x[:, h:]], axis=1)
-        keep = np.ones(x.shape[1:], bool)
-        keep[:h] = field.score_mask()
-        keep[h:] = False
+        keep = valid_mask(*x.shape[1:], rows)[0] > 0
+        keep[:h] &= field.score_mask()
         top, end, left, right = _inside_rectangle(field.inside())
         if end - top < h // 2 or right - left < x.shape[2] // 2:
             raise ValueError(f"{self.pairs[index].input_path}: the captures could not be registered (they overlap "

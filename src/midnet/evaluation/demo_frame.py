@@ -14,7 +14,6 @@ import numpy as np
 
 from midnet.evaluation.demo import DEMO_GROUP, _inset_box, demo_pair
 from midnet.io import read_image
-from midnet.io.databar import detect_databar
 
 
 def demo_frame_path() -> Path:
@@ -29,6 +28,6 @@ def demo_crop(size: int = 256) -> np.ndarray:
     frame = image.array
     if frame.ndim == 3:
         frame = frame[..., 0]
-    rows = frame.shape[0] - detect_databar(image)
+    rows = frame.shape[0] - image.info[0].databar.rows
     y, x, size = _inset_box(frame, rows, size)
     return np.ascontiguousarray(frame[y:y + size, x:x + size])

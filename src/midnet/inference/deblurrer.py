@@ -8,8 +8,9 @@ channels, whose outputs are averaged back to grey. Alpha (the 4th channel of RGB
 grey+alpha) is never touched.
 
 Value range: uint8 and uint16 are scaled by their full range, or by ``max_value`` when the
-detector's real range is smaller (a 12-bit frame in a 16-bit file: 4095; files decide it with
-`midnet.io.bitdepth.value_range`); floats already in [0, 1] are used as is; other floats (and other integer types) are scaled by the image's own minimum and maximum
+detector's real range is smaller (a 12-bit frame in a 16-bit file: 4095; for files it is the
+page's value of white, `midnet.io.pageinfo.PageInfo.white`); floats already in [0, 1] are used
+as is; other floats (and other integer types) are scaled by the image's own minimum and maximum
 and mapped back. Results are clipped to the input's range, so they never wrap.
 
 PSF (issue 18): a PSF-aware model (`models.is_psf_aware`, e.g. ``sem-psf-preview``) is given
@@ -381,15 +382,13 @@ class Deblurrer:
 
     @staticmethod
     def _databar_rows(array: np.ndarray, databar: DataBar, max_value: int | None = None) -> int:
-        if databar in (None, "none", 0):
-            return 0
-        if databar == "auto":
+        from midnet.io import parse_databar
+
+        rows = parse_databar(databar)
+        if rows == "auto":  # a bare array has no metadata: its pixels decide
             from midnet.io.databar import detect_databar_array
 
             return detect_databar_array(array, max_value=max_value)
-        rows = int(databar)
-        if rows < 0:
-            raise ValueError(f"databar rows must be >= 0, got {rows}")
         if rows >= len(array):  # nothing would be restored: say so rather than copy the input
             raise ValueError(f"databar rows {rows} cover the whole {len(array)}-row image, nothing to restore; "
                              f"give fewer rows (--databar N with N < {len(array)}) or --databar auto")
@@ -417,30 +416,34 @@ class Deblurrer:
         `restore_image`, `write_file`) so that a folder run can read the next file and write
         the previous one while the model computes.
         """
-        image = self.read_file(src, dst, overwrite=overwrite)
-        return self.write_file(self.restore_image(image, databar=databar), src, dst, overwrite=overwrite)
+        image = self.read_file(src, dst, overwrite=overwrite, databar=databar)  # a given bar: no detection
+        return self.write_file(self.restore_image(image), src, dst, overwrite=overwrite)
 
     @staticmethod
-    def read_file(src: str | Path, dst: str | Path | None = None, *, overwrite: bool = False) -> Any:
-        """Check the destination, then read ``src`` (a `midnet.io` image with its pages)."""
+    def read_file(src: str | Path, dst: str | Path | None = None, *, overwrite: bool = False,
+                  databar: DataBar = "auto") -> Any:
+        """Check the destination, then read ``src`` (a `midnet.io` image with its pages and
+        their facts, `midnet.io.pageinfo.PageInfo`; ``databar`` as `midnet.io.read_image`)."""
         from midnet.io import read_image
 
         if dst is not None:
             _check_destination(Path(src), Path(dst), overwrite)
-        return read_image(Path(src))
+        return read_image(Path(src), databar=databar)
 
     def restore_image(self, image: Any, *, databar: DataBar = "auto") -> Any:
         """Every page of a read image restored, page by page (a stack shows its own progress).
 
-        Each page gets its data bar (detected unless given) and its value of white (the
-        detector's bit depth, `midnet.io.bitdepth.value_range`); an error names the file and,
-        in a stack, the page.
+        Each page is restored with the facts `midnet.io.read_image` decided for it (``info``):
+        its data bar (or the user's ``databar`` setting) and its value of white; nothing is
+        derived again here. An error names the file and, in a stack, the page.
         """
-        from midnet.io.bitdepth import value_range
-        from midnet.io.databar import detect_databar
-
         src = Path(image.path)
-        pages_meta = image.metadata.get("tiff_pages") or [{"sbit": image.metadata.get("sbit")}]
+        if len(image.info) != len(image.pages):
+            raise ValueError(f"{src}: the image carries no page facts (info); read it with midnet.io.read_image")
+        try:
+            image = image.with_databar(databar)
+        except ValueError as exc:
+            raise ValueError(f"{src}: {exc}") from None
         pages = []
         used: list[PSFUsed | None] = []
         total = len(image.pages)
@@ -450,14 +453,9 @@ class Deblurrer:
 
             progress = tqdm(total=total, unit="page", desc=src.name, leave=False, disable=None)
         try:
-            for index, page in enumerate(image.pages):
+            for index, (page, info) in enumerate(zip(image.pages, image.info, strict=True)):
                 try:
-                    top = value_range(page, pages_meta[index])[0] or None
-                    if databar == "auto":
-                        rows: DataBar = detect_databar(image, page=index, max_value=top)
-                    else:
-                        rows = databar
-                    pages.append(self(page, databar=rows, max_value=top))
+                    pages.append(self(page, databar=info.databar.rows, max_value=info.white))
                     used.append(self.last_psf)
                 except Exception as exc:
                     message = " ".join(str(exc).split()).removeprefix(f"{src}: ")
@@ -509,12 +507,9 @@ def _to_unit(array: np.ndarray, max_value: int | None = None) -> tuple[np.ndarra
     from midnet.io import from_float, to_float
 
     dtype = array.dtype
-    if max_value and np.issubdtype(dtype, np.unsignedinteger) and max_value < np.iinfo(dtype).max:
-        top = float(max_value)
-        return ((array.astype(np.float32) / top),
-                lambda x: np.clip(np.rint(x.astype(np.float64) * top), 0, top).astype(dtype))
-    if dtype in (np.uint8, np.uint16):
-        return to_float(array), lambda x: from_float(x, dtype)
+    below = max_value and np.issubdtype(dtype, np.unsignedinteger) and max_value < np.iinfo(dtype).max
+    if dtype in (np.uint8, np.uint16) or below:
+        return to_float(array, max_value), lambda x: from_float(x, dtype, max_value)
     if np.issubdtype(dtype, np.floating):
         finite = np.isfinite(array)
         values = array[finite]

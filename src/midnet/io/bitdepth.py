@@ -9,32 +9,21 @@ chunk, and finally the data itself, with 4095 (12-bit) and 16383 (14-bit) as the
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 
 #: detector ceilings tried when the file does not say, smallest first
 USUAL_CEILINGS = (4095, 16383)
-#: vendor metadata fields that give the detector's bits per pixel
-_VENDOR_BITS = re.compile(rb"(?:ImageBitDepth|BitDepth|BitsPerPixel|BitsPerSample|ImageBits)\s*[=:]\s*(\d{1,2})\b",
-                          re.IGNORECASE)
 
 
-def _vendor_bits(vendor: dict[int, Any]) -> int | None:
-    for value in vendor.values():
-        raw = value if isinstance(value, bytes) else str(value).encode("latin-1", "replace")
-        match = _VENDOR_BITS.search(raw)
-        if match:
-            return int(match.group(1))
-    return None
-
-
-def value_range(array: np.ndarray, page_meta: dict[str, Any] | None = None) -> tuple[int, str]:
+def value_range(array: np.ndarray, page_meta: dict[str, Any] | None = None, *,
+                vendor_bits: int | None = None) -> tuple[int, str]:
     """(maximum value, where it came from) for an integer page; floats get (0, "float").
 
-    ``page_meta`` holds what the reader found: ``bitspersample``, ``smaxsamplevalue``,
-    ``vendor`` (tag code -> value) and ``sbit`` (PNG significant bits).
+    ``page_meta`` holds what the reader found: ``bitspersample``, ``smaxsamplevalue`` and
+    ``sbit`` (PNG significant bits); ``vendor_bits`` is the bit depth the vendor's metadata
+    records (`midnet.io.vendors`, `midnet.io.pageinfo.Vendor.bits`).
     """
     dtype = np.dtype(array.dtype)
     if not np.issubdtype(dtype, np.integer):
@@ -54,9 +43,8 @@ def value_range(array: np.ndarray, page_meta: dict[str, Any] | None = None) -> t
     smax = meta.get("smaxsamplevalue")
     if isinstance(smax, (int, float, np.integer, np.floating)) and 0 < smax < full:
         return int(smax), "SMaxSampleValue"
-    bits = _vendor_bits(meta.get("vendor") or {})
-    if ok(bits):
-        return (1 << int(bits)) - 1, "vendor metadata"
+    if ok(vendor_bits):
+        return (1 << int(vendor_bits)) - 1, "vendor metadata"
     bits = meta.get("sbit")
     if ok(bits):
         return (1 << int(bits)) - 1, "sBIT"

@@ -4,12 +4,11 @@ One detector for the whole project: `midnet deblur` passes the bar through byte 
 model was not trained on text and would blur it or give it halos), and training masks and
 scoring leave it out (`midnet.data.databar` calls `detect_databar_array`).
 
-`detect_databar` takes the height from the instrument's metadata where it says (FEI/Thermo:
-image height minus ``[Image] ResolutionY`` in tag 34682/34680; Tescan: ``ImageStripSize`` in
-tag 50431; JEOL: height minus the second number of ``$CM_FULL_SIZE`` in the sidecar; Hitachi:
-height minus the second number of ``DataSize=WxH`` in the sidecar), from the
+`detect_databar` takes the height from the instrument's metadata where it says (the vendor's
+parser in `midnet.io.vendors`: FEI/Thermo, Tescan, JEOL and Hitachi record it), from the
 overlay colours of a Zeiss palette, and from the pixels (`find_databar`). Zeiss's CZ_SEM tag
-does not give the height, so Zeiss bars are found from the image.
+does not give the height, so Zeiss bars are found from the image. `midnet.io.read_image` asks
+once per page and keeps the answer in the page's `midnet.io.pageinfo.PageInfo`.
 
 What a bar looks like, in every vendor's files seen: a band at the bottom whose rows are mostly
 at one background level (black or white) with sparse text, often topped by a 1-4 pixel
@@ -28,15 +27,12 @@ marking entries the data takes) say nothing about where a bar is.
 
 from __future__ import annotations
 
-import configparser
 import logging
-import re
-from dataclasses import dataclass
 
 import numpy as np
 
 from midnet.io.images import ImageFile
-from midnet.io.sidecar import jeol_fields
+from midnet.io.pageinfo import DataBar
 
 log = logging.getLogger(__name__)
 
@@ -80,68 +76,13 @@ MAX_BORDER_ROWS = 2
 OVERLAY_IN_IMAGE = 0.5
 
 
-@dataclass(frozen=True)
-class DataBar:
-    """A detection: ``rows`` at the bottom, where the answer came from, and any doubt."""
-
-    rows: int
-    source: str  # "metadata", "pixels", "overlay", "none"
-    unsure: str = ""
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.decode("latin-1", "replace")
-    return str(value)
-
-
-def fei_resolution_y(text: str) -> int | None:
-    """``[Image] ResolutionY`` of FEI/Thermo INI metadata, or None."""
-    parser = configparser.ConfigParser(strict=False, interpolation=None)
-    try:
-        parser.read_string(text.replace("\x00", ""))
-        return int(parser["Image"]["ResolutionY"])
-    except (configparser.Error, KeyError, ValueError):
-        return None
-
-
-def databar_from_metadata(image: ImageFile, page: int = 0) -> int | None:
-    """Data bar rows from the file's metadata, or None when the metadata does not say."""
-    height = image.pages[page].shape[0]
-    pages_meta = image.metadata.get("tiff_pages")
-    vendor = pages_meta[page]["vendor"] if pages_meta else {}
-    for code in (34682, 34680):
-        if code in vendor:
-            res_y = fei_resolution_y(_text(vendor[code]))
-            if res_y is not None and 0 < res_y <= height:
-                return height - res_y
-    if 50431 in vendor:
-        match = re.search(r"ImageStripSize\s*=\s*(\d+)", _text(vendor[50431]))
-        if match and int(match.group(1)) < height:
-            return int(match.group(1))
-    text = image.metadata.get("sidecar_text")
-    if text:
-        size = jeol_fields(text).get("CM_FULL_SIZE", "").split()
-        if len(size) == 2 and size[1].isdigit() and 0 < int(size[1]) <= height:
-            return height - int(size[1])
-        match = re.search(r"^\s*DataSize\s*=\s*(\d+)\s*x\s*(\d+)", text, re.MULTILINE)  # Hitachi
-        if match and int(match.group(1)) == image.pages[page].shape[1] and 0 < int(match.group(2)) <= height:
-            return height - int(match.group(2))
-    return None
-
-
 def _overlay_rows(image: ImageFile, page: int) -> int:
     """Rows from the top of the bottom overlay (Zeiss palette colours only the overlay uses).
 
     0 when the colours are the image data's own (in most rows above the bottom third, or in
     an unbroken run up to the search limit): they cannot mark where a bar starts.
     """
-    pages_meta = image.metadata.get("tiff_pages")
-    meta = pages_meta[page] if pages_meta else {}
-    overlay = meta.get("overlay_pixels")
-    if overlay is None:
-        found = image.metadata.get("overlay")  # PNG/BMP palettes
-        overlay = found[1] if found else None
+    overlay = image.page_meta(page).get("overlay_pixels")  # TIFF, PNG and BMP palettes alike
     if overlay is None or not len(overlay[0]):
         return 0
     height, width = image.pages[page].shape[:2]
@@ -170,19 +111,25 @@ def detect_databar(image: ImageFile, page: int = 0, *, max_value: float | None =
     return databar_report(image, page, max_value=max_value).rows
 
 
-def databar_report(image: ImageFile, page: int = 0, *, max_value: float | None = None) -> DataBar:
-    """`detect_databar` with where the answer came from; doubts are logged as warnings."""
-    array = image.pages[page]
-    if max_value is None:
-        from midnet.io.bitdepth import value_range
+def databar_report(image: ImageFile, page: int = 0, *, max_value: float | None = None,
+                   metadata_rows: int | None = None) -> DataBar:
+    """`detect_databar` with where the answer came from; doubts are logged as warnings.
 
-        pages_meta = image.metadata.get("tiff_pages")
-        max_value = value_range(array, pages_meta[page] if pages_meta else None)[0] or None
-    found = find_databar(array, max_value=max_value)
+    ``max_value`` (the page's value of white) and ``metadata_rows`` (the bar the vendor's
+    metadata gives) default to the page's `PageInfo` (`ImageFile.info`, decided by `read_image`,
+    which calls this with both).
+    """
+    array = image.pages[page]
+    if image.info:
+        info = image.info[page]
+        max_value = info.white if max_value is None else max_value
+        if metadata_rows is None and info.vendor is not None:
+            metadata_rows = info.vendor.databar_rows
+    found = find_databar(array, max_value=max_value or None)
     overlay = _overlay_rows(image, page)
     if overlay > found.rows:
         found = DataBar(overlay, "overlay", found.unsure)
-    meta = databar_from_metadata(image, page)
+    meta = metadata_rows
     if meta is not None:
         if found.rows > meta:
             found = DataBar(found.rows, found.source,

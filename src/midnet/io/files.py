@@ -1,5 +1,6 @@
 """Reading and writing whole image files: the format dispatch over :mod:`~midnet.io.tiff`,
-:mod:`~midnet.io.raster` and the vendor :mod:`~midnet.io.sidecar` files.
+:mod:`~midnet.io.raster` and the vendor :mod:`~midnet.io.sidecar` files, and the facts of each
+page (:func:`page_info`), decided here once so that no consumer decides them again.
 
 Why a module of its own: the format modules build :class:`~midnet.io.images.ImageFile` objects,
 so the dispatch that calls them cannot live beside that class without an import cycle.
@@ -11,11 +12,18 @@ import logging
 import re
 from pathlib import Path
 
+from dataclasses import replace
+from typing import Any
+
 from midnet.io import raster, sidecar, tiff
 from midnet.io.atomic import atomic_write
+from midnet.io.bitdepth import value_range
+from midnet.io.databar import databar_report
 from midnet.io.images import ImageFile, image_format
+from midnet.io.pageinfo import DataBar, PageInfo, parse_databar
+from midnet.io.vendors import imagej_pixel_size, page_vendor
 
-__all__ = ["read_image", "sniff_format", "write_image"]
+__all__ = ["page_info", "read_image", "sniff_format", "write_image"]
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +45,21 @@ def sniff_format(path: Path) -> str | None:
     return None
 
 
-def read_image(path: str | Path) -> ImageFile:
-    """Read ``path`` (TIFF, PNG, JPEG, BMP) with its metadata; one-line ValueError if unreadable.
+def read_image(path: str | Path, *, databar: Any = "auto") -> ImageFile:
+    """Read ``path`` (TIFF, PNG, JPEG, BMP) with its metadata and the facts of every page
+    (``info``, see :func:`page_info`); one-line ValueError if unreadable.
 
+    ``databar``: ``"auto"`` (the page's metadata, overlay, else pixels), or the user's setting
+    (rows; ``"none"``/0), which is then the answer, without detection.
     The format is taken from the file's content, so a BMP saved as ``.png`` is read as the BMP
     it is (and written back as one, under its name); the suffix only selects which files are
     images. Errors always name the file, never a decoder's internal buffer.
     """
     path = Path(path)
+    try:
+        setting = parse_databar(databar)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     fmt = image_format(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -73,7 +88,28 @@ def read_image(path: str | Path) -> ImageFile:
     if found is not None:
         image.metadata["sidecar"] = found
         image.metadata["sidecar_text"] = sidecar.read_text(found)
-    return image
+    return replace(image, info=tuple(page_info(image, i, setting) for i in range(len(image.pages))))
+
+
+def page_info(image: ImageFile, index: int = 0, databar: Any = "auto") -> PageInfo:
+    """The facts of page ``index``: vendor (`midnet.io.vendors.page_vendor`), value of white
+    (`midnet.io.bitdepth.value_range`), pixel size (the vendor's, else ImageJ's), palette, and
+    data bar (``databar`` rows if given, else `midnet.io.databar.databar_report`, which needs
+    the value of white and the vendor's answer, so it comes last)."""
+    page, meta = image.pages[index], image.page_meta(index)
+    vendor = page_vendor(meta, image.metadata.get("sidecar_text"), page.shape)
+    white, white_source = value_range(page, meta, vendor_bits=vendor.bits if vendor else None)
+    setting = parse_databar(databar)
+    if setting == "auto":
+        bar = databar_report(image, index, max_value=white or None,
+                             metadata_rows=vendor.databar_rows if vendor else None)
+    else:
+        bar = DataBar(setting, "user")
+    size = vendor.pixel_size if vendor is not None and vendor.pixel_size is not None else None
+    if size is None and "tiff_pages" in image.metadata:
+        size = imagej_pixel_size(meta)
+    return PageInfo(white=white or None, white_source=white_source, databar=bar, pixel_size=size,
+                    palette=meta.get("palette"), vendor=vendor)
 
 
 def _one_line(exc: BaseException, path: Path | None = None) -> str:

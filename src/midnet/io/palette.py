@@ -8,6 +8,9 @@ the data and change the bar's pixels. So midnet restores the raw indices and, be
 maps every restored value to the nearest index that is on the grey ramp; overlay pixels are
 put back exactly where they were. The output is then still a valid Zeiss file whose overlay
 colours appear only where SmartSEM drew them.
+
+One type for every format: TIFF colour maps, PNG and BMP palettes are all read into an
+`OverlayPalette` that keeps the file's own colours, so every writer puts the same palette back.
 """
 
 from __future__ import annotations
@@ -46,10 +49,12 @@ def is_grey_with_overlays(palette: np.ndarray, min_fraction: float = MIN_GREY_FR
     return bool(grey.size and on_ramp.mean() >= min_fraction and grey[0] <= 0.1 * n and grey[-1] >= 0.9 * (n - 1))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class OverlayPalette:
     """What a palette page needs to be written back validly (see the module docstring)."""
 
+    #: the file's colours, (N, 3), in its own units (uint16 for a TIFF colour map, uint8 for PNG/BMP)
+    colours: np.ndarray
     #: the N entries' lookup: value v -> nearest index on the grey ramp
     nearest_grey: np.ndarray
     #: the overlay (non-ramp) indices, sorted
@@ -63,7 +68,7 @@ class OverlayPalette:
         # nearest ramp index; ties go to the lower one (argmin takes the first)
         nearest = grey[np.argmin(np.abs(values[:, None] - grey[None, :]), axis=1)]
         dtype = np.uint8 if len(on_ramp) <= 256 else np.uint16
-        return cls(nearest.astype(dtype), np.flatnonzero(~on_ramp))
+        return cls(np.asarray(palette), nearest.astype(dtype), np.flatnonzero(~on_ramp))
 
     def overlay_mask(self, indices: np.ndarray) -> np.ndarray:
         """Where ``indices`` holds an overlay colour."""

@@ -2,7 +2,7 @@
 
 PNG pixels go through imagecodecs (8/16-bit grey, grey+alpha, RGB, RGBA; Pillow truncates 16-bit
 colour) and keep their ancillary chunks; a palette PNG/BMP whose palette is a grey ramp keeps
-its raw indices (see `is_grey_ramp`), any other palette is expanded to RGB(A). JPEG keeps its
+its raw indices (see `midnet.io.palette`), any other palette is expanded to RGB(A). JPEG keeps its
 quantisation tables (so the quality is unchanged), subsampling, EXIF, ICC profile, comment and
 resolution. BMP keeps its resolution.
 """
@@ -17,17 +17,18 @@ import numpy as np
 from PIL import Image, JpegImagePlugin
 
 from midnet.io import png_chunks
-from midnet.io.images import ImageFile, is_grey_ramp
+from midnet.io.images import ImageFile
+from midnet.io.palette import OverlayPalette, is_grey_with_overlays
 
 _MODES_OK = {"L", "LA", "RGB", "RGBA", "I;16", "I;16B", "P", "1", "I"}
 
 
-def _palette_indices(im: Image.Image) -> tuple[np.ndarray, np.ndarray] | None:
-    """(indices, palette (N, 3) uint8) when ``im``'s palette is a grey ramp, else None."""
+def _palette_indices(im: Image.Image) -> tuple[np.ndarray, OverlayPalette] | None:
+    """(indices, palette) when ``im``'s palette is a grey ramp (overlay colours allowed), else None."""
     palette = np.asarray(im.getpalette() or [], dtype=np.uint8).reshape(-1, 3)
-    if "transparency" in im.info or not is_grey_ramp(palette):
+    if "transparency" in im.info or not is_grey_with_overlays(palette):
         return None
-    return np.asarray(im), palette
+    return np.asarray(im), OverlayPalette.from_palette(palette)
 
 
 def read_raster(path: Path, fmt: str) -> ImageFile:
@@ -62,12 +63,10 @@ def read_raster(path: Path, fmt: str) -> ImageFile:
             metadata["qtables"] = getattr(im, "quantization", None)
             metadata["subsampling"] = JpegImagePlugin.get_sampling(im)
         metadata["palette"] = palette
-        if palette is not None:
-            from midnet.io.palette import OverlayPalette
-
-            overlay = OverlayPalette.from_palette(palette)
-            positions = np.flatnonzero(overlay.overlay_mask(array))
-            metadata["overlay"] = (overlay, (positions, array.reshape(-1)[positions].copy()))
+        metadata["overlay_pixels"] = None
+        if palette is not None and palette.overlay.size:
+            positions = np.flatnonzero(palette.overlay_mask(array))
+            metadata["overlay_pixels"] = (positions, array.reshape(-1)[positions].copy())
         if fmt == "png":
             metadata["png_source"] = png_chunks.without_pixels(data)
             sbit = [payload for kind, payload in png_chunks.iter_chunks(data) if kind == b"sBIT"]
@@ -78,9 +77,9 @@ def read_raster(path: Path, fmt: str) -> ImageFile:
 
 
 def write_raster(path: Path, image: ImageFile, note: str | None) -> None:
-    if image.metadata.get("overlay") is not None:  # palette with overlay colours: keep it valid
-        overlay, pixels = image.metadata["overlay"]
-        image = image.with_pages([overlay.conform(image.array, pixels)])
+    palette = image.metadata.get("palette")
+    if palette is not None:  # keep the indices on the grey ramp, the overlay pixels where they were
+        image = image.with_pages([palette.conform(image.array, image.metadata.get("overlay_pixels"))])
     writer = {"png": _write_png, "jpeg": _write_jpeg, "bmp": _write_bmp}[image.format]
     writer(path, image, note)
 
@@ -92,7 +91,7 @@ def _write_png(path: Path, image: ImageFile, note: str | None) -> None:
     array = image.array
     if meta.get("palette") is not None:
         im = Image.fromarray(array, "P")
-        im.putpalette(meta["palette"].reshape(-1).tolist())
+        im.putpalette(meta["palette"].colours.reshape(-1).tolist())
         buffer = io.BytesIO()
         im.save(buffer, "PNG")
         encoded = buffer.getvalue()
@@ -115,7 +114,7 @@ def _pillow_image(image: ImageFile) -> Image.Image:
     meta = image.metadata
     if meta.get("palette") is not None:
         im = Image.fromarray(image.array, "P")
-        im.putpalette(meta["palette"].reshape(-1).tolist())
+        im.putpalette(meta["palette"].colours.reshape(-1).tolist())
         return im
     return Image.fromarray(image.array)
 

@@ -2,7 +2,7 @@
 
 Only files that look like an instrument's sidecar are copied: JEOL's start with ``$`` keys
 (``$CM_FORMAT``, ``$$SM_...``), Hitachi's hold a ``[SemImageFile]`` section. A user's unrelated
-notes with the same name are left alone.
+notes with the same name are left alone. What a sidecar says is parsed by `midnet.io.vendors`.
 """
 
 from __future__ import annotations
@@ -41,16 +41,6 @@ def find_sidecar(image_path: Path) -> Path | None:
             except OSError:
                 return None
     return None
-
-
-def jeol_fields(text: str) -> dict[str, str]:
-    """``$KEY value`` lines of a JEOL sidecar as a dict (keys without the leading ``$``s)."""
-    fields = {}
-    for line in text.splitlines():
-        match = re.match(r"^\$+(\S+)\s*(.*)$", line.strip())
-        if match:
-            fields[match.group(1)] = match.group(2).strip()
-    return fields
 
 
 def copy_sidecar(src_image: Path, dst_image: Path, *, overwrite: bool = False) -> Path | None:

@@ -11,6 +11,10 @@ byte order and classic/BigTIFF layout.
 Palette pages: a palette that is a grey ramp with a few overlay colours (Zeiss SmartSEM) is
 read as raw indices and written back with the same colour map, see `midnet.io.palette`.
 
+Vendor metadata is parsed by tifffile's own readers (the ones behind `TiffFile.fei_metadata`
+and `TiffFile.sem_metadata`), page by page, into ``fei`` and ``cz_sem``; `midnet.io.vendors`
+reads the facts from them.
+
 The processing note never replaces what the vendor wrote: it goes into Software when that tag
 is absent, else into ProcessingSoftware when that is absent, else it is appended to
 ProcessingSoftware after a "; ".
@@ -105,6 +109,16 @@ def _text(tag: tifffile.TiffTag | None) -> str | None:
     return str(value)
 
 
+def _parsed(tags: tifffile.TiffTags, *codes: int) -> dict[str, Any] | None:
+    """tifffile's parse of vendor tags ``codes`` merged (None when none is there or parses)."""
+    found: dict[str, Any] = {}
+    for code in codes:
+        value = tags.valueof(code)
+        if isinstance(value, dict):
+            found.update(value)
+    return found or None
+
+
 def _page_meta(tif: tifffile.TiffFile, page: tifffile.TiffPage, path: Path, index: int) -> dict[str, Any]:
     tags = page.tags
     meta: dict[str, Any] = {
@@ -121,12 +135,13 @@ def _page_meta(tif: tifffile.TiffFile, page: tifffile.TiffPage, path: Path, inde
         "processing_software": _text(tags.get(TAG_PROCESSING_SOFTWARE)),
         "resolution": None,
         "resolutionunit": None,
-        "colormap": None,
         "palette": None,
         "overlay_pixels": None,
         "extratags": [],
         "subifds": {},
         "vendor": {},
+        "fei": _parsed(tags, 34680, 34682),  # FEI_SFEG, then FEI_HELIOS (as TiffFile.fei_metadata)
+        "cz_sem": _parsed(tags, 34118),      # Zeiss CZ_SEM (as TiffFile.sem_metadata)
     }
     for code in (341, 281):  # SMaxSampleValue, MaxSampleValue: the largest the detector gives
         if code in tags and meta["smaxsamplevalue"] is None:
@@ -168,7 +183,6 @@ def _read_palette(page: tifffile.TiffPage, data: np.ndarray, meta: dict[str, Any
         raise ValueError(f"{path}: colour-palette TIFF (not a grey ramp with overlay colours) is not "
                          "supported; save it as RGB or greyscale first")
     palette = OverlayPalette.from_palette(colormap.T)
-    meta["colormap"] = colormap
     meta["palette"] = palette
     if palette.overlay.size:
         positions = np.flatnonzero(palette.overlay_mask(data))
@@ -236,8 +250,7 @@ def write_tiff(path: Path, image: ImageFile, note: str | None) -> None:
                 kwargs["planarconfig"] = "contig"
             if meta["palette"] is not None:
                 data = meta["palette"].conform(data, meta["overlay_pixels"])
-            if meta["colormap"] is not None:
-                kwargs["colormap"] = meta["colormap"]
+                kwargs["colormap"] = meta["palette"].colours.T
             if meta["extrasamples"]:
                 kwargs["extrasamples"] = meta["extrasamples"]
             if meta["resolution"] is not None:

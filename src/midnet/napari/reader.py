@@ -1,9 +1,11 @@
 """napari reader for SEM files, built on `midnet.io`: pixels, physical scale and metadata.
 
-The layer's ``scale`` is the pixel size from the vendor metadata (`midnet.io.pixel_size`) in
-nanometres, so napari's scale bar and measurements are in real units, and the whole
-`ImageFile` metadata (vendor tags, sidecar text, data bar rows) stays in ``layer.metadata``
-for the widget and for the user.
+The layer's ``scale`` is the pixel size from the vendor metadata (the page's
+`midnet.io.PageInfo.pixel_size`) in nanometres, so napari's scale bar and measurements are in
+real units. The facts of every page (`PageInfo`: value of white, data bar, pixel size, vendor)
+go into ``layer.metadata["midnet_pages"]``, where the widget reads them, so that it restores the
+layer exactly as `midnet deblur` restores the file; the whole `ImageFile` metadata (vendor tags,
+sidecar text) stays there too, for the user.
 """
 
 from __future__ import annotations
@@ -32,20 +34,17 @@ def get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerD
 def layer_data(path: str | Path) -> LayerData:
     """One image layer's (data, kwargs, "image") for ``path``: all pages, scale, metadata."""
     from midnet.io import read_image
-    from midnet.io.databar import detect_databar
-    from midnet.io.pixel_size import pixel_size
 
     image = read_image(path)
     same = all(p.shape == image.array.shape and p.dtype == image.array.dtype for p in image.pages)
-    data = np.stack(image.pages) if len(image.pages) > 1 and same else image.array
+    stacked = len(image.pages) > 1 and same
+    data = np.stack(image.pages) if stacked else image.array
     rgb = image.array.ndim == 3 and image.array.shape[2] in (3, 4)
-    size = pixel_size(image)
+    size = image.info[0].pixel_size
     metadata = {
         "midnet_path": str(image.path),
         "midnet_format": image.format,
-        "midnet_databar_rows": [detect_databar(image, page=i) for i in range(len(image.pages))],
-        "midnet_pixel_size_nm": None if size is None else (size.y_nm, size.x_nm),
-        "midnet_pixel_size_source": None if size is None else size.source,
+        "midnet_pages": list(image.info if stacked else image.info[:1]),  # one per plane of the layer
         "midnet_image_metadata": image.metadata,
     }
     kwargs: dict[str, Any] = {"name": Path(path).stem, "metadata": metadata, "rgb": rgb}
@@ -55,7 +54,7 @@ def layer_data(path: str | Path) -> LayerData:
     if size is not None and leading == 0:
         kwargs["units"] = ("nm", "nm")
     if image.array.dtype in (np.uint8, np.uint16) and not rgb:
-        kwargs["contrast_limits"] = (0, int(np.iinfo(image.array.dtype).max))
+        kwargs["contrast_limits"] = (0, int(image.info[0].white or np.iinfo(image.array.dtype).max))
     return data, kwargs, "image"
 
 

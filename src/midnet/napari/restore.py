@@ -2,7 +2,9 @@
 reporting progress per model call and stopping when asked.
 
 Kept apart from the widget so that what the widget computes is exactly ``Deblurrer(...)(plane,
-databar=rows)`` for every plane, which the tests compare against the `Deblurrer` directly.
+databar=rows, max_value=white)`` for every plane, with the rows and value of white of the page's
+`midnet.io.PageInfo` (as `midnet deblur` restores the file), which the tests compare against the
+`Deblurrer` and the file `midnet deblur` writes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -54,20 +57,26 @@ def planes(data: np.ndarray, rgb: bool) -> list[np.ndarray]:
     return [plane for plane in data.reshape((-1, *data.shape[-spatial:]))]
 
 
+def _per_plane(value: Any, count: int) -> list[Any]:
+    """One value per plane: a list as given (its first entry for all when the count differs)."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * count
+    return values if len(values) == count else [values[0]] * count
+
+
 def restore_layer(deblurrer, data: np.ndarray, *, rgb: bool, databar: Sequence[int | str] | int | str,
+                  white: Sequence[int | None] | int | None = None,
                   cancel: threading.Event | None = None,
                   progress: Callable[[int, int], None] | None = None) -> np.ndarray | None:
     """``deblurrer`` applied to every plane of ``data``: same shape and dtype.
 
-    ``databar``: rows per plane (a list) or one value for all (rows, ``"auto"``, ``"none"``).
+    ``databar``: rows per plane (a list) or one value for all (rows, ``"auto"``, ``"none"``);
+    ``white``: the value of white per plane or for all (None: the dtype's range).
     ``progress(done, total)`` is called before every model call; when ``cancel`` is set, the
     next model call stops the work and None is returned.
     """
     data = np.asarray(data)
     todo = planes(data, rgb)
-    rows = list(databar) if isinstance(databar, (list, tuple)) else [databar] * len(todo)
-    if len(rows) != len(todo):
-        rows = [rows[0]] * len(todo)
+    rows, whites = _per_plane(databar, len(todo)), _per_plane(white, len(todo))
     per_plane = model_calls(deblurrer, *todo[0].shape[:2])
     channels = todo[0].shape[2] if todo[0].ndim == 3 else 1
     colour = 1 if deblurrer.in_channels == channels or channels == 1 else min(channels, 3)
@@ -84,7 +93,7 @@ def restore_layer(deblurrer, data: np.ndarray, *, rgb: bool, databar: Sequence[i
 
     previous, deblurrer.on_call = deblurrer.on_call, before_call
     try:
-        out = [deblurrer(plane, databar=r) for plane, r in zip(todo, rows)]
+        out = [deblurrer(plane, databar=r, max_value=w) for plane, r, w in zip(todo, rows, whites)]
     except Cancelled:
         return None
     finally:

@@ -277,12 +277,12 @@ class DeblurWidget(QWidget):
         except (FileNotFoundError, KeyError, ValueError) as exc:
             self._say(str(exc).strip("'\""), error=True)
             return None
-        rows = layer.metadata.get("midnet_databar_rows", "auto") if self.databar_check.isChecked() else "none"
+        rows, white = self.page_facts(layer)
         self._cancel.clear()
         self._input_layer = layer
         self._running = deblurrer
         worker = create_worker(restore_layer, deblurrer, np.asarray(layer.data), rgb=bool(layer.rgb),
-                               databar=rows, cancel=self._cancel, progress=self._progress.changed.emit,
+                               databar=rows, white=white, cancel=self._cancel, progress=self._progress.changed.emit,
                                _start_thread=False)
         worker.returned.connect(self._add_result)
         worker.errored.connect(self._failed)
@@ -310,7 +310,7 @@ class DeblurWidget(QWidget):
         except ValueError as exc:
             self._say(str(exc), error=True)
             return None
-        rows = layer.metadata.get("midnet_databar_rows", "auto") if self.databar_check.isChecked() else "none"
+        rows, _white = self.page_facts(layer)
         worker = create_worker(estimate_layer, np.asarray(layer.data), rgb=bool(layer.rgb), databar=rows,
                                plane=self._shown_plane(layer), _start_thread=False)
         worker.returned.connect(self._show_estimate)
@@ -340,6 +340,16 @@ class DeblurWidget(QWidget):
     def _estimate_finished(self) -> None:
         self._estimating = None
         self.estimate_button.setEnabled(True)
+
+    def page_facts(self, layer: Any) -> tuple[list[int] | str, list[int | None] | None]:
+        """(data bar rows, value of white) per plane, from the pages' `midnet.io.PageInfo` that the
+        reader put into the layer; a layer from elsewhere gets ``"auto"`` (its pixels) and its
+        dtype's range. The checkbox off: no data bar."""
+        pages = layer.metadata.get("midnet_pages") or []
+        rows: list[int] | str = [page.databar.rows for page in pages] or "auto"
+        if not self.databar_check.isChecked():
+            rows = "none"
+        return rows, [page.white for page in pages] or None
 
     def cancel(self) -> None:
         self._cancel.set()

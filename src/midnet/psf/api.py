@@ -1,10 +1,10 @@
 """`estimate_blur`: the public entry point, from a file or an array to a `BlurEstimate`.
 
-A file is read with `midnet.io.read_image`; its first page is scaled by the detector's real
-range (`midnet.io.bitdepth.value_range`: a 12-bit frame in a 16-bit container is 0..4095, and
-dividing by 65535 would make its noise look 16 times smaller), colour is averaged to grey, and
-the data bar (`midnet.io.databar.detect_databar`) is left out, because its text and flat
-strip are no specimen and would read as sharp edges.
+A file is read with `midnet.io.read_image`; its first page is scaled by its value of white
+(`midnet.io.PageInfo.white`: a 12-bit frame in a 16-bit container is 0..4095, and dividing by
+65535 would make its noise look 16 times smaller), colour is averaged to grey, and the data bar
+(the page's `PageInfo.databar`) is left out, because its text and flat strip are no specimen and
+would read as sharp edges.
 """
 
 from __future__ import annotations
@@ -42,15 +42,11 @@ def grey_unit_range(array: np.ndarray, max_value: float | None) -> np.ndarray:
 def estimate_file(path: str | Path, *, with_map: bool = True, databar: int | str = "auto") -> BlurEstimate:
     """`BlurEstimate` of the first page of an image file; errors are one line naming the file."""
     from midnet.io import read_image
-    from midnet.io.bitdepth import value_range
-    from midnet.io.databar import detect_databar
 
     path = Path(path)
-    image = read_image(path)
-    page = image.pages[0]
-    pages_meta = image.metadata.get("tiff_pages") or [{"sbit": image.metadata.get("sbit")}]
-    top = value_range(page, pages_meta[0])[0] or None
-    rows = detect_databar(image, page=0, max_value=top) if databar == "auto" else int(databar)
+    image = read_image(path, databar=databar)
+    page, info = image.pages[0], image.info[0]
+    top, rows = info.white, info.databar.rows
     grey = grey_unit_range(page, top)
     if rows:
         grey = grey[: grey.shape[0] - rows]
