@@ -176,7 +176,7 @@ class Table3(Section):
 class Eval(Section):
     device: Literal["cpu", "cuda", "auto"] = "cpu"  # where the test images are restored
     tile: PositiveInt | None = None            # None: the Deblurrer's default tile
-    tlc: bool = False                          # NAFNet's test-time local converter at the training crop
+    tlc: bool = False                          # TLC at the training crop (given weights: their own, else 256)
     max_images: PositiveInt | None = None      # score at most this many test images
 
 

@@ -309,7 +309,7 @@ class _Benchmark:
         for name, path in given.items():
             self.log(f"table 1: {name} with official weights {path}")
             model = load_pretrained(name, path)
-            means = self._score_network(model, f"{name} (pre-trained)", tlc=256 if self.cfg.eval.tlc else False)
+            means = self._score_network(model, f"{name} (pre-trained)", tlc=bool(self.cfg.eval.tlc))
             table.rows.append({"method": name, "weights": Path(path).name, **means,
                                "delta_psnr": means["psnr"] - psnr0})
             del model

@@ -185,7 +185,7 @@ def check_output_folder(outdir: Path) -> str | None:
 @click.option("--verbose", "-v", is_flag=True, help="List the files skipped for their type.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary (errors are still printed).")
 def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: str, backend: str,
-            tile: int | None, tlc: int, overlap: int | None, batch_size: int | None, databar: str | int,
+            tile: int | None, tlc: int | None, overlap: int | None, batch_size: int | None, databar: str | int,
             recursive: bool, overwrite: bool, verbose: bool, quiet: bool) -> None:
     """Deblur SEM images: INPUT... are files, folders or glob patterns."""
     from midnet.inference.deblurrer import Deblurrer

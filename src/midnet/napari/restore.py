@@ -7,9 +7,7 @@ databar=rows)`` for every plane, which the tests compare against the `Deblurrer`
 
 from __future__ import annotations
 
-import math
 import threading
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -23,22 +21,14 @@ class Cancelled(Exception):
 def model_calls(deblurrer, height: int, width: int) -> int:
     """How many times the tiler will call the model on one (height, width) plane and channel.
 
-    Follows the Deblurrer's own plan (tile, overlap and batch, from its memory budget and
-    measured receptive field unless given) and the tiler's rules for whole-image passes.
+    Follows the Deblurrer's own plan (tile, overlap, batch and context, from its memory budget
+    and model unless given) and the tiler's rules for whole-image passes.
     """
-    from midnet.inference.tiling import tile_spans
+    from midnet.inference.tiling import forward_calls
 
-    align = deblurrer.align
-    padded_h = -(-(height + 2 * align) // align) * align
-    padded_w = -(-(width + 2 * align) // align) * align
-    tile, overlap, batch = deblurrer.plan(height, width)
-    if not tile or (height <= tile and width <= tile) or (padded_h <= tile and padded_w <= tile):
-        return 1
-    tile = max(align, tile // align * align)
-    overlap = min(overlap, tile // 2)
-    shapes = Counter((y1 - y0, x1 - x0) for y0, y1 in tile_spans(padded_h, tile, overlap, align)
-                     for x0, x1 in tile_spans(padded_w, tile, overlap, align))
-    return sum(math.ceil(n / batch) for n in shapes.values())
+    tile, overlap, batch, context = deblurrer.plan(height, width)
+    return forward_calls(height, width, tile=tile, overlap=overlap, batch_size=batch, align=deblurrer.align,
+                         context=context)
 
 
 def planes(data: np.ndarray, rgb: bool) -> list[np.ndarray]:
