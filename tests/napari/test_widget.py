@@ -10,15 +10,14 @@ TILE = 256
 
 
 @pytest.fixture
-def demo_viewer(viewer_factory, midnet_plugin, sem_data, monkeypatch):
-    """A viewer holding the plugin's sample data (the demo frame), and the widget docked."""
+def demo_viewer(viewer, sem_data, monkeypatch, qtbot):
+    """A viewer holding the plugin's sample data (the demo frame), and the widget napari would dock."""
     from midnet.napari.widget import DeblurWidget
 
     monkeypatch.setenv("MIDNET_DATA", str(sem_data))
-    viewer = viewer_factory()
     (layer,) = viewer.open_sample("midnet", "demo-frame")
     widget = DeblurWidget(viewer)
-    viewer.window.add_dock_widget(widget)
+    qtbot.addWidget(widget)
     widget.device_combo.setCurrentText("cpu")
     widget.tile_spin.setValue(TILE)
     return viewer, widget, layer
