@@ -72,7 +72,7 @@ def test_every_command_reports_the_score_of_the_file_deblur_writes(frame, sem_da
     # midnet benchmark: Table 1 applies given weights without training
     weights = models.entry(MODEL).weights_path
     _invoke("benchmark", "--data", str(sem_data), "--out", str(tmp_path / "bench"), "--tables", "1",
-            "--pretrained", f"{MODEL}={weights}")
+            "--pretrained", f"{MODEL}={weights}", "--tlc", "1")  # the paper's configs pool globally
     rows = {r["method"]: r for r in csv.DictReader((tmp_path / "bench" / "table1.csv").open())}
     bench = rows[MODEL]
 
@@ -83,7 +83,9 @@ def test_every_command_reports_the_score_of_the_file_deblur_writes(frame, sem_da
         for name in ("6-1.png", "7-1.png"):
             os.symlink(sem_data / "frames" / side / name, train_root / side / name)
     cfg = load_config("sem-default", [f"data.root={train_root}", "data.val_groups=[7-1]", "data.group_regex=^(.*)$",
-                                      f"model.checkpoint={weights}", "train.progress_bar=false"])
+                                      f"model.checkpoint={weights}", "train.progress_bar=false",
+                                      "data.crop_size=128"])  # the weights' training crop: TLC's window
+    assert cfg.model.tlc  # validation restores as deblur does
     module, data = DeblurModule(cfg), PairedDataModule(cfg, resolve_split(cfg.data))
     trainer = L.Trainer(accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
                         enable_model_summary=False)

@@ -194,3 +194,18 @@ def test_gradients_reach_every_parameter():
     net(torch.rand(2, 1, 32, 32)).abs().mean().backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
     assert isinstance(net, NAFNet)
+
+
+def test_training_crop_size_follows_the_weights(tmp_path):
+    """TLC's window comes from the crop the weights were trained on: the registry for the shipped
+    models (by name or by their file), the ``midnet_train_size`` metadata `midnet train` writes
+    for others, nothing for an untrained network or a file that does not say."""
+    assert models.entry("sem-general").train_size == models.entry("sem-jeol-alloy").train_size == 128
+    assert models.train_size(models.load_model("sem-general")) == 128
+    assert models.train_size(models.load_model(models.entry("sem-jeol-alloy").weights_path)) == 128
+    assert models.train_size(models.create("midnet-tiny")) is None
+    net = models.create("midnet-tiny")
+    plain = models.save_model(net, tmp_path / "plain.safetensors")
+    assert models.train_size(models.load_model(plain)) is None
+    trained = models.save_model(net, tmp_path / "trained.safetensors", extra_metadata={"midnet_train_size": "96"})
+    assert models.train_size(models.load_model(trained)) == 96

@@ -29,10 +29,9 @@ def _fei_tiff(path: Path) -> np.ndarray:
     return image
 
 
-def test_reader_sets_scale_from_fei_pixel_size_and_keeps_metadata(tmp_path, midnet_plugin, viewer_factory):
+def test_reader_sets_scale_from_fei_pixel_size_and_keeps_metadata(tmp_path, viewer):
     path = tmp_path / "fei.tif"
     image = _fei_tiff(path)
-    viewer = viewer_factory()
     (layer,) = viewer.open(str(path), plugin="midnet")
     np.testing.assert_array_equal(layer.data, image)
     assert tuple(layer.scale) == pytest.approx((2.5, 2.5))  # nm

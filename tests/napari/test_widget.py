@@ -10,15 +10,14 @@ TILE = 256
 
 
 @pytest.fixture
-def demo_viewer(viewer_factory, midnet_plugin, sem_data, monkeypatch):
-    """A viewer holding the plugin's sample data (the demo frame), and the widget docked."""
+def demo_viewer(viewer, sem_data, monkeypatch, qtbot):
+    """A viewer holding the plugin's sample data (the demo frame), and the widget napari would dock."""
     from midnet.napari.widget import DeblurWidget
 
     monkeypatch.setenv("MIDNET_DATA", str(sem_data))
-    viewer = viewer_factory()
     (layer,) = viewer.open_sample("midnet", "demo-frame")
     widget = DeblurWidget(viewer)
-    viewer.window.add_dock_widget(widget)
+    qtbot.addWidget(widget)
     widget.device_combo.setCurrentText("cpu")
     widget.tile_spin.setValue(TILE)
     return viewer, widget, layer
@@ -60,7 +59,7 @@ def test_cancel_adds_nothing(demo_viewer, qtbot):
     assert widget.run_button.isEnabled() and not widget.cancel_button.isEnabled()
 
 
-def test_widget_on_a_12_bit_tiff_equals_the_file_midnet_deblur_writes(viewer_factory, midnet_plugin, qtbot,
+def test_widget_on_a_12_bit_tiff_equals_the_file_midnet_deblur_writes(viewer, qtbot,
                                                                        tmp_path):
     """Issue 21: the widget used to scale a 12-bit frame by 65535 (16 times too dark). It now
     reads the page's value of white from the reader's `PageInfo`, as `midnet deblur` does."""
@@ -82,10 +81,10 @@ def test_widget_on_a_12_bit_tiff_equals_the_file_midnet_deblur_writes(viewer_fac
                                    "--backend", "eager", "--tile", "0", "-q"])
     assert res.exit_code == 0, res.output
 
-    viewer = viewer_factory()
     (layer,) = viewer.open(str(path), plugin="midnet")
     assert [(p.white, p.databar.rows) for p in layer.metadata["midnet_pages"]] == [(4095, 16)]
     widget = DeblurWidget(viewer)
+    qtbot.addWidget(widget)
     widget.device_combo.setCurrentText("cpu")
     widget.tile_spin.setValue(0)  # whole image, as --tile 0
     worker = widget.run()

@@ -11,14 +11,13 @@ from specimens import degrade, textured
 
 
 @pytest.fixture
-def psf_viewer(viewer_factory, qtbot):
+def psf_viewer(viewer, qtbot):
     from midnet.napari.widget import DeblurWidget
 
-    viewer = viewer_factory()
     image = np.rint(degrade(textured((192, 256), seed=2), PSF("gaussian", 2.5), 2.0) * 255).astype(np.uint8)
     layer = viewer.add_image(image, name="blurred")
     widget = DeblurWidget(viewer)
-    viewer.window.add_dock_widget(widget)
+    qtbot.addWidget(widget)
     widget.device_combo.setCurrentText("cpu")
     widget.tile_spin.setValue(0)
     widget.databar_check.setChecked(False)

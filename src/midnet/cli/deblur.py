@@ -3,6 +3,9 @@
 Inputs are files, folders (their image files; ``--recursive`` for sub-folders) and glob
 patterns; each output keeps its input's name and sub-path under OUTDIR. A file that cannot be
 read or written gets one error line and the batch goes on; the exit code is 1 when any failed.
+The loop itself (pipelined, resumable with ``--skip-existing``, stopped cleanly by Ctrl-C or
+SIGTERM with exit code 130/143 and "N of M done") is `midnet.cli.batch`; its progress lines,
+on a terminal or in a log, `midnet.cli.progress`.
 
 Mistakes that would make the whole run a no-op or waste it are usage errors, reported in one
 line with exit code 2 before any model is loaded: inputs that hold no image file (an empty
@@ -26,9 +29,12 @@ from pathlib import Path
 
 import click
 
+from midnet.cli.batch import BatchResult, plan_jobs, run_batch
 from midnet.cli.options import (databar_option, device_option, model_option, parse_databar, tile_option,
                                 tlc_option, tlc_value, usage_error)
-from midnet.cli.psf_option import blind_model_note, check_psf_options, psf_lines, psf_options
+from midnet.cli.progress import BatchProgress
+from midnet.cli.psf_option import blind_model_note, check_psf_options, psf_options
+from midnet.cli.signals import exit_code, stop_on_signals
 from midnet.io.images import SUFFIXES
 
 _GLOB_CHARS = set("*?[")
@@ -189,17 +195,78 @@ def check_output_folder(outdir: Path) -> str | None:
 @psf_options()
 @click.option("--recursive", is_flag=True, help="Also restore images in sub-folders of folder inputs.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option("--skip-existing", is_flag=True,
+              help="Leave files whose output exists alone (finish an interrupted batch); each is reported as skipped.")
 @click.option("--verbose", "-v", is_flag=True, help="List the files skipped for their type.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary (errors are still printed).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary (errors are still printed).")
 def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: str, backend: str,
-            tile: int | None, tlc: int, overlap: int | None, batch_size: int | None, databar: str | int,
-            psf: str | None, psf_map: bool, recursive: bool, overwrite: bool, verbose: bool, quiet: bool) -> None:
-    """Deblur SEM images: INPUT... are files, folders or glob patterns."""
-    from midnet.inference.deblurrer import Deblurrer
+            tile: int | None, tlc: int | None, overlap: int | None, batch_size: int | None, databar: str | int,
+            psf: str | None, psf_map: bool, recursive: bool, overwrite: bool, skip_existing: bool, verbose: bool, quiet: bool) -> None:
+    """Deblur SEM images: INPUT... are files, folders or glob patterns.
 
+    Off a terminal (a log, nohup, CI) progress is one line per file and, within a long image,
+    one line a minute; Ctrl-C or SIGTERM stop after the files in hand are written and say how
+    many are done (exit 130 or 143); rerun with --skip-existing to finish.
+    """
     start = time.perf_counter()
+    if overwrite and skip_existing:
+        _usage_error("--overwrite and --skip-existing contradict each other; pass one of them")
     if check_psf_options(psf, psf_map):
         _usage_error(check_psf_options(psf, psf_map))
+    result = BatchResult()
+    progress: BatchProgress | None = None
+    with stop_on_signals():
+        try:
+            pairs, errors, skipped = _checked_inputs(inputs, outdir, recursive)
+            result.jobs = len(pairs)
+            deblurrer = _load(model, device, backend, tile, overlap, batch_size, tlc, pairs, quiet,
+                              psf=psf, psf_map=psf_map)
+            note = blind_model_note(deblurrer.model_name, psf, psf_map, deblurrer.psf_aware)
+            if note:
+                click.echo(note, err=True)
+            progress = BatchProgress(len(pairs) + len(errors), quiet=quiet)
+            for message in errors:
+                progress.echo(f"error: {message}")
+            result.failed += [message.split(":")[0] for message in errors]
+
+            def report(src: Path, exc: BaseException) -> None:
+                progress.echo(f"error: {src}: {exc}")
+                result.failed.append(str(src))
+
+            jobs = plan_jobs(pairs, outdir, report)
+            run_batch(deblurrer, jobs, databar=databar, overwrite=overwrite, skip_existing=skip_existing,
+                      progress=progress, result=result)
+        except KeyboardInterrupt as exc:
+            if progress is not None:
+                progress.close()
+            how = "Ctrl-C" if exit_code(exc) == 130 else str(exc)
+            hint = "; rerun with --skip-existing to restore the rest" if result.jobs > result.done else ""
+            click.echo(f"interrupted ({how}): {result.done} of {result.jobs} done in {outdir}{hint}", err=True)
+            sys.exit(exit_code(exc))
+    progress.close()
+    seconds = time.perf_counter() - start
+    total = len(pairs) + len(errors)
+    notes = []
+    if result.skipped:
+        notes.append(f"{result.skipped} skipped (output exists)")
+    if skipped:
+        notes.append(f"{len(skipped)} other file(s) skipped (not an image type)")
+    if not quiet:
+        rate = result.megapixels / seconds if seconds > 0 else 0.0
+        note = "".join(f"; {n}" for n in notes)
+        click.echo(f"restored {result.restored} of {total} input(s) into {outdir} with {deblurrer.model_name} "
+                   f"in {seconds:.1f} s ({rate:.2f} MP/s, {deblurrer.execution}){note}")
+    if verbose:
+        for path in skipped:
+            click.echo(f"skipped (not an image type): {path}", err=True)
+    if result.failed:
+        click.echo(f"{len(result.failed)} failed: {', '.join(result.failed)}", err=True)
+        sys.exit(1)
+
+
+def _checked_inputs(inputs: tuple[str, ...], outdir: Path,
+                    recursive: bool) -> tuple[list[tuple[Path, Path]], list[str], list[Path]]:
+    """(pairs, errors, files skipped for their type), or a usage error (exit 2) before any work."""
     problem = output_is_an_input_folder(outdir, inputs)
     if problem:
         _usage_error(problem)
@@ -214,6 +281,15 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
     problem = check_output_folder(outdir)
     if problem:
         _usage_error(problem)
+    return pairs, errors, skipped
+
+
+def _load(model: str | None, device: str, backend: str, tile: int | None, overlap: int | None,
+          batch_size: int | None, tlc: int | None, pairs: list[tuple[Path, Path]], quiet: bool, *,
+          psf: str | None = None, psf_map: bool = False):
+    """The Deblurrer, prepared (compiled when the job is large, `COMPILE_MIN_MEGAPIXELS`)."""
+    from midnet.inference.deblurrer import Deblurrer
+
     try:
         deblurrer = Deblurrer.from_pretrained(model, device=device, tile=tile, overlap=overlap,
                                               batch_size=batch_size, tlc=tlc_value(tlc),
@@ -221,121 +297,8 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
                                               psf=psf, psf_map=psf_map)
     except (FileNotFoundError, ValueError, KeyError) as exc:
         raise usage_error(exc) from None
-    note = blind_model_note(deblurrer.model_name, psf, psf_map, deblurrer.psf_aware)
-    if note:
-        click.echo(note, err=True)
-    for message in errors:
-        click.echo(f"error: {message}", err=True)
     if not quiet:
         deblurrer.notify = lambda message: click.echo(message, err=True)
     big_job = sum(_megapixels(src) for src, _ in pairs) >= COMPILE_MIN_MEGAPIXELS
     deblurrer.prepare(compile_if_missing=backend == "compiled" or big_job)
-    failed = [message.split(":")[0] for message in errors]
-    done, megapixels = _run_pipelined(deblurrer, pairs, outdir, databar, overwrite, quiet, failed)
-    seconds = time.perf_counter() - start
-    total = len(pairs) + len(errors)
-    note = f"; {len(skipped)} other file(s) skipped (not an image type)" if skipped else ""
-    if not quiet:
-        rate = megapixels / seconds if seconds > 0 else 0.0
-        click.echo(f"restored {done} of {total} input(s) into {outdir} with {deblurrer.model_name} "
-                   f"in {seconds:.1f} s ({rate:.2f} MP/s, {deblurrer.execution}){note}")
-    if verbose:
-        for path in skipped:
-            click.echo(f"skipped (not an image type): {path}", err=True)
-    if failed:
-        click.echo(f"{len(failed)} failed: {', '.join(failed)}", err=True)
-        sys.exit(1)
-
-
-def _run_pipelined(deblurrer, pairs: list[tuple[Path, Path]], outdir: Path, databar: str | int,
-                   overwrite: bool, quiet: bool, failed: list[str]) -> tuple[int, float]:
-    """Restore every pair: the next file is read and the previous one written while the model
-    computes (two helper threads; PyTorch, image codecs and file I/O release the GIL).
-
-    Returns (files restored, megapixels restored). Failures are reported and appended to
-    ``failed``; one bad file never stops the batch.
-    """
-    from concurrent.futures import Future, ThreadPoolExecutor
-
-    from tqdm import tqdm
-
-    jobs: list[tuple[Path, Path]] = []
-    seen: dict[Path, Path] = {}
-
-    def report(src: Path, exc: BaseException) -> None:
-        message = " ".join(str(exc).split())
-        if not message.startswith(str(src)):
-            message = f"{src}: {message}"
-        tqdm.write(f"error: {message}", file=sys.stderr)
-        failed.append(str(src))
-
-    for src, rel in pairs:
-        dst = outdir / rel
-        if dst in seen and seen[dst].resolve() == src.resolve():
-            continue  # the same file named twice (e.g. as a file and inside a folder)
-        if dst in seen:
-            report(src, ValueError(f"same output name as {seen[dst]}; restore them into separate folders"))
-            continue
-        seen[dst] = src
-        jobs.append((src, dst))
-
-    files = tqdm(total=len(jobs), unit="file", desc="deblur", file=sys.stderr, disable=True if quiet else None)
-    tiles: dict[str, tqdm] = {}
-
-    def on_tile(done: int, total: int) -> None:
-        if quiet:
-            return
-        bar = tiles.get("bar")
-        if bar is None:
-            bar = tiles["bar"] = tqdm(total=total, unit="tile", desc="  tiles", leave=False, file=sys.stderr,
-                                       disable=None)  # as the files bar: off when stderr is no terminal
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-            tiles.pop("bar", None)
-
-    deblurrer.on_tile = on_tile
-    done, megapixels = 0, 0.0
-    with ThreadPoolExecutor(max_workers=1) as reader, ThreadPoolExecutor(max_workers=1) as writer:
-        def read(index: int) -> Future | None:
-            if index >= len(jobs):
-                return None
-            src, dst = jobs[index]
-            return reader.submit(deblurrer.read_file, src, dst, overwrite=overwrite)
-
-        writes: list[tuple[Path, Future, float]] = []
-        pending = read(0)
-        for index, (src, dst) in enumerate(jobs):
-            current, pending = pending, read(index + 1)
-            try:
-                image = current.result()
-                restored = deblurrer.restore_image(image, databar=databar)
-                if not quiet:
-                    for line in psf_lines(src, restored):
-                        tqdm.write(line)
-                size = sum(page.shape[0] * page.shape[1] for page in image.pages) / 1e6
-                writes.append((src, writer.submit(deblurrer.write_file, restored, src, dst,
-                                                  overwrite=overwrite), size))
-            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-                report(src, exc)
-            files.update(1)
-            finished = [w for w in writes if w[1].done()]
-            for item in finished:
-                writes.remove(item)
-                ok, size = _settle(item, report)
-                done, megapixels = done + ok, megapixels + size
-        for item in writes:
-            ok, size = _settle(item, report)
-            done, megapixels = done + ok, megapixels + size
-    files.close()
-    return done, megapixels
-
-
-def _settle(item, report) -> tuple[int, float]:
-    src, future, size = item
-    try:
-        future.result()
-        return 1, size
-    except Exception as exc:  # noqa: BLE001
-        report(src, exc)
-        return 0, 0.0
+    return deblurrer

@@ -18,7 +18,7 @@ from midnet.cli.options import device_option, failure, model_option, out_option,
 @tile_option()
 @tlc_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
-def command(out: str, model: str | None, group: str, device: str, tile: int | None, tlc: int, as_json: bool) -> None:
+def command(out: str, model: str | None, group: str, device: str, tile: int | None, tlc: int | None, as_json: bool) -> None:
     """Deblur a published blurry SEM frame; print PSNR/SSIM and where the files are."""
     # lazy: torch, the models and matplotlib load only when the command runs (fast `midnet --help`)
     from midnet.evaluation.demo import run_demo

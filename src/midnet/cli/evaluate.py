@@ -31,7 +31,7 @@ from midnet.cli.options import (databar_option, device_option, failure, model_op
                    "--as-captured scores only the pixels as they are.")
 @click.option("--overwrite", is_flag=True, help="Replace results already in --out.")
 def command(model: str | None, input_dir: Path, target_dir: Path, out: Path, panels: int, databar: str | int,
-            data_range: float | None, device: str, tile: int | None, tlc: int, registered: bool,
+            data_range: float | None, device: str, tile: int | None, tlc: int | None, registered: bool,
             overwrite: bool) -> None:
     """Score restored images against sharp targets; the blurry input is scored as a baseline.
 

@@ -16,9 +16,9 @@ import click
 F = Callable[..., Any]
 
 DEVICES = ("auto", "cpu", "cuda")
-#: the Deblurrer's tile size in every command, so that all of them restore an image identically;
-#: None: whole images when they fit the device's free memory, else tiles as large as fit
-#: (`midnet.inference.budget`)
+#: the Deblurrer's tile size in every command; None: whole images when they fit the device's free
+#: memory, else tiles as large as fit (`midnet.inference.budget`). With TLC on (the default) the
+#: result is the same either way, within one grey level (`Deblurrer.context`)
 DEFAULT_TILE: int | None = None
 
 
@@ -54,13 +54,18 @@ def device_option(default: str = "auto") -> Callable[[F], F]:
 
 def tile_option(default: int | None = DEFAULT_TILE) -> Callable[[F], F]:
     return click.option("--tile", type=click.IntRange(min=0), default=default, show_default=default is not None,
-                        help="Tile size in pixels (bounds memory); 0 restores whole images at once "
+                        help="Pixels restored per pass, which bounds memory (with TLC each pass also reads "
+                             "twice the training crop around them, so tiles give the whole-image result); "
+                             "0 restores whole images at once "
                              "[default: whole images when they fit the free memory, else tiles as large as fit].")
 
 
-def tlc_option(default: int | None = 0) -> Callable[[F], F]:
-    return click.option("--tlc", type=click.IntRange(min=0), default=default, show_default=default is not None,
-                        metavar="CROP", help="NAFNet's test-time local converter at this training crop size (0: off).")
+def tlc_option(default: int | None = None) -> Callable[[F], F]:
+    return click.option("--tlc", type=click.IntRange(min=0), default=default, metavar="CROP",
+                        help="The channel attention pools windows of 1.5x this training crop size (NAFNet's "
+                             "test-time local converter), so that tiles restore as the whole image does; "
+                             "0: pool the whole input (the result then depends on the tile plan) "
+                             "[default: the model's training crop, 256 when unknown].")
 
 
 def parse_databar(_ctx: click.Context | None, _param: click.Parameter | None, value: str) -> str | int:
@@ -78,5 +83,8 @@ def databar_option(help: str) -> Callable[[F], F]:
     return click.option("--databar", default="auto", show_default=True, callback=parse_databar, help=help)
 
 
-def tlc_value(tlc: int) -> int | bool:
+def tlc_value(tlc: int | None) -> int | bool:
+    """``--tlc`` as `Deblurrer` takes it: None (not given) -> True (the model's own size), 0 -> off."""
+    if tlc is None:
+        return True
     return int(tlc) if tlc else False

@@ -107,7 +107,7 @@ def demo_pair(group: str = DEMO_GROUP) -> tuple[Path, Path, str]:
 
 
 def run_demo(out_dir: str | Path, *, model: str | None = None, group: str = DEMO_GROUP,
-             device: str = "auto", tile: int | None = None, tlc: bool | int = False,
+             device: str = "auto", tile: int | None = None, tlc: bool | int = True,
              overwrite: bool = True) -> DemoResult:
     """Restore the blurry frame of ``group``; write the restored PNG and a comparison figure."""
     group = normalise_group(group)

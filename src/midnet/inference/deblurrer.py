@@ -29,7 +29,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -67,6 +67,20 @@ model_in_channels = models.in_channels
 #: what ``backend=None`` means; ``$MIDNET_BACKEND`` changes it (e.g. ``eager`` in test suites)
 DEFAULT_BACKEND = "auto"
 BACKENDS = ("auto", "compiled", "eager")
+#: TLC's training size for a model that does not state its own: NAFNet's training crop, the
+#: size official NAFNet converts its models at
+DEFAULT_TLC_SIZE = 256
+
+
+class Plan(NamedTuple):
+    """How an image goes through the model: one pass (``tile`` None) or tiles of ``tile`` px that
+    each read ``context`` px more on every interior side, blended over ``overlap`` px,
+    ``batch`` tiles per pass (`midnet.inference.tiling.tiled_inference`)."""
+
+    tile: int | None
+    overlap: int | None
+    batch: int
+    context: int = 0
 
 
 class Deblurrer:
@@ -92,14 +106,24 @@ class Deblurrer:
       channels_last and bf16 (else fp16) autocast. bf16 autocast on the CPU was measured
       12x slower than fp32 on an AVX2 CPU without bf16 instructions, so it is not used there.
 
-    Same result: the compiled backend matches eager fp32 to float rounding (mean absolute
-    difference ~1e-5 grey levels); tiles match the whole-image result within the tolerance
-    stated in `midnet.inference.tiling`; both are asserted by tests/inference.
+    * ``tlc`` (default ``True``): NAFNet's test-time local converter (`midnet.models.tlc`) at
+      the model's training crop (`midnet.models.train_size`; ``DEFAULT_TLC_SIZE`` when the
+      model does not say), or at an int size; ``False``/``0``: the channel attention pools the
+      whole input.
+
+    Same result whatever the machine: with TLC, the channel attention pools a window of 1.5x
+    the training crop instead of the whole input, so each output pixel depends only on input
+    within a bounded distance; tiles then read ``context`` px (twice the crop) beyond the
+    area they restore and reproduce the whole-image result within one grey level of an 8-bit
+    image (tests/inference/test_same_output.py, frame 7-1 and synthetic). Without TLC a tile's
+    global mean differs from the image's: up to 30 grey levels on frame 7-1 with 256 px tiles,
+    so the output would depend on the memory budget. The compiled backend matches eager fp32
+    to float rounding (mean absolute difference ~1e-5 grey levels); asserted by tests/inference.
     """
 
     def __init__(self, model: nn.Module, *, device: str | torch.device = "auto",
                  tile: int | None = None, overlap: int | None = None, batch_size: int | None = None,
-                 tlc: bool | int = False, model_name: str | None = None,
+                 tlc: bool | int = True, model_name: str | None = None,
                  backend: str | None = None, psf: PSFArg = None, psf_map: bool = False,
                  psf_tile: int = psf_tiles.TILE, _owned: bool = False) -> None:
         import copy
@@ -113,8 +137,13 @@ class Deblurrer:
         self.model = owned.eval().to(self.device)
         for param in self.model.parameters():
             param.requires_grad_(False)
+        #: the training size TLC converted the model at; None: the model pools globally
+        self.tlc_size: int | None = None
+        if tlc is True:
+            tlc = models.train_size(self.model) or DEFAULT_TLC_SIZE
         if tlc:
-            models.enable_tlc(self.model, 256 if tlc is True else int(tlc))
+            models.enable_tlc(self.model, int(tlc))
+            self.tlc_size = int(tlc) if models.tlc_enabled(self.model) else None
         self.tile = tile
         self.overlap = overlap
         self.batch_size = batch_size
@@ -145,7 +174,7 @@ class Deblurrer:
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path | None = None, *, device: str = "auto",
                         tile: int | None = None, overlap: int | None = None,
-                        batch_size: int | None = None, tlc: bool | int = False,
+                        batch_size: int | None = None, tlc: bool | int = True,
                         backend: str | None = None, psf: PSFArg = None, psf_map: bool = False,
                         psf_tile: int = psf_tiles.TILE) -> Deblurrer:
         """Load a model name with trained weights, a checkpoint file, or (``None``) the default model.
@@ -235,34 +264,64 @@ class Deblurrer:
             self._per_pixel = budget.bytes_per_pixel(self.model, self.in_channels, self.align)
         return budget.pixels_per_pass(budget.memory_budget(self.device), self._per_pixel)
 
+    def context(self) -> int:
+        """Px a tile reads beyond each interior side of what it restores (weight zero).
+
+        With TLC: twice the training crop, on the alignment grid. Each block's local mean
+        reaches half a pool window (0.75 crop) further and a network has several blocks in a
+        row, so the dependency is long but fades. Measured with sem-general (crop 128) and
+        256 px tiles against the whole image, largest difference in grey levels before
+        rounding: a 1024x768 crop of frame 7-1: 2.2 with 128 px of context (next to the image
+        border, where the window is shifted inside), 0.27 with 160, 0.15 with 192, 0.02 with
+        224, 0.004 with 256; a generated frame whose statistics change across it
+        (`tests/inference/test_same_output.py`): 1.8 with 192, 0.11 with 224, 0.03 with 256.
+        Without TLC no context helps (the global mean), and tiles are blended over
+        `effective_overlap` instead.
+        """
+        if not self.tlc_size:
+            return 0
+        return -(-2 * self.tlc_size // self.align) * self.align
+
     def effective_overlap(self) -> int:
-        """Overlap for tiles: the measured effective receptive radius, on the alignment grid."""
+        """Overlap for tiles: the measured effective receptive radius, on the alignment grid;
+        with TLC (whose `context` already covers it) one alignment step of blending."""
         if self.overlap is not None:
             return self.overlap
+        if self.tlc_size:
+            return self.align
         if self._radius is None:
             from midnet.inference.receptive_field import effective_radius
 
             self._radius = effective_radius(self.model, self.in_channels)
         return max(self.align, -(-self._radius // self.align) * self.align)
 
-    def plan(self, height: int, width: int) -> tuple[int | None, int | None, int]:
-        """(tile, overlap, batch) for an image: ``(None, None, 1)`` means one whole-image pass."""
+    def plan(self, height: int, width: int) -> Plan:
+        """The `Plan` for an image: ``tile`` None means one whole-image pass.
+
+        ``tile`` None (default): whole when the padded image fits the memory budget, else
+        tiles whose passes (``tile + 2 * context``) fit it; an int: tiles that restore that
+        many px each; 0: whole.
+        """
         padded = (-(-(height + 2 * self.align) // self.align) * self.align,
                   -(-(width + 2 * self.align) // self.align) * self.align)
+        whole = Plan(None, None, 1)
         if self.tile == 0:
-            return None, None, 1
+            return whole
+        context = self.context()
         if self.tile is None:
             limit = self.pixels_per_pass()
             if padded[0] * padded[1] <= limit:
-                return None, None, 1
-            tile = max(self.align, int(math.sqrt(limit)) // self.align * self.align)
+                return whole
+            side = int(math.sqrt(limit)) // self.align * self.align
+            tile = max(2 * self.align, side - 2 * context)
         else:
             tile = self.tile
-        if padded[0] <= tile and padded[1] <= tile:
-            return None, None, 1
+        if padded[0] <= tile + 2 * context and padded[1] <= tile + 2 * context:
+            return whole
         overlap = min(self.effective_overlap(), tile // 2)
-        batch = self.batch_size or max(1, min(16, self.pixels_per_pass() // (tile * tile)))
-        return tile, overlap, batch
+        side = tile + 2 * context
+        batch = self.batch_size or max(1, min(16, self.pixels_per_pass() // (side * side)))
+        return Plan(tile, overlap, batch, context)
 
     # -- arrays -------------------------------------------------------------------------------
 
@@ -302,7 +361,7 @@ class Deblurrer:
         """One (C, H, W) array through the tiler; a PSF-aware network gets ``psf`` and the noise."""
         self.prepare()
         tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
-        tile, overlap, batch = self.plan(*tensor.shape[2:])
+        tile, overlap, batch, context = self.plan(*tensor.shape[2:])
         forward = self._forward
         if self.psf_aware:
             forward = self._psf_forward(psf, noise_sigma)
@@ -317,7 +376,7 @@ class Deblurrer:
                 return inner(batch)
         out = tiled_inference(self.model, tensor, tile=tile, overlap=overlap, batch_size=batch,
                               device=self.device, align=self.align, forward=forward,
-                              on_tile=self.on_tile)
+                              on_tile=self.on_tile, context=context)
         return out[0].numpy()
 
     def _restore_channels(self, colour: np.ndarray, psf: PSFUsed | None = None) -> np.ndarray:

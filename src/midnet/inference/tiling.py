@@ -20,6 +20,14 @@ must span the distance over which a tile's missing context is felt, hence the de
 of max(32, tile // 8). The residual difference comes from the blocks' global channel attention
 (a mean over the whole input, which differs between a tile and the image); ``tlc`` in
 `Deblurrer` replaces it by a local mean.
+
+Context: with TLC, a pixel's output depends on the input within a bounded distance, but that
+distance is long (each block's local mean reaches half a pool window further), so a blended
+overlap that is wide enough would make small tiles useless. Instead ``context`` px on each
+interior side of a tile are read but given weight zero: each output pixel then comes only from
+tiles that saw at least ``context`` px around it, and ``tile`` is the area a tile restores
+(the pass reads ``tile + 2 * context``). `Deblurrer` sets ``context`` to twice the training crop
+for a TLC model, which reproduces the whole-image result within one grey level (tests/inference).
 """
 
 from __future__ import annotations
@@ -59,27 +67,30 @@ def tile_spans(length: int, tile: int, overlap: int, align: int = 1) -> list[tup
     return [(s, s + tile) for s in starts] + [(last, length)]
 
 
-def ramp_weights(size: int, overlap: int, fade_start: bool, fade_end: bool) -> torch.Tensor:
-    """1-D raised-cosine weight for one tile: ramps over ``overlap`` px at faded ends, 1 inside.
+def ramp_weights(size: int, overlap: int, fade_start: bool, fade_end: bool, context: int = 0) -> torch.Tensor:
+    """1-D weight for one tile: at a faded end, 0 over ``context`` px, then a raised-cosine ramp
+    over ``overlap`` px; 1 inside.
 
-    Half-pixel sampling makes the smallest weight ``sin^2(pi / (4 overlap))`` > 0, so an
-    interior edge pixel covered by only one tile (which cannot happen with the flush layout,
-    but guards against rounding) still has positive weight.
+    Half-pixel sampling makes the smallest ramp weight ``sin^2(pi / (4 overlap))`` > 0. The
+    zero band is covered by the neighbour, whose own zero band lies beyond its overlap
+    (`tile_spans` overlaps tiles by at least ``overlap + 2 * context``).
     """
     w = torch.ones(size, dtype=torch.float32)
-    ramp_len = min(overlap, size // 2)
-    if ramp_len > 0:
-        i = torch.arange(ramp_len, dtype=torch.float32)
-        ramp = torch.sin(math.pi / 2 * (i + 0.5) / ramp_len) ** 2
+    context = min(context, size // 2)
+    ramp_len = min(overlap, size // 2 - context)
+    i = torch.arange(ramp_len, dtype=torch.float32)
+    ramp = torch.cat([torch.zeros(context), torch.sin(math.pi / 2 * (i + 0.5) / max(ramp_len, 1)) ** 2])
+    if len(ramp):
         if fade_start:
-            w[:ramp_len] = ramp
+            w[:len(ramp)] = ramp
         if fade_end:
-            w[size - ramp_len:] = torch.flip(ramp, [0])
+            w[size - len(ramp):] = torch.flip(ramp, [0])
     return w
 
 
 def _tile_batches(height: int, width: int, tile: int, overlap: int, align: int,
                   batch_size: int) -> Iterator[list[tuple[int, int, int, int]]]:
+    """(``tile`` and ``overlap`` here are a pass's full size and overlap, context included.)"""
     """Groups of up to ``batch_size`` tiles (y0, y1, x0, x1) of one shape, to stack in a batch."""
     by_shape: dict[tuple[int, int], list[tuple[int, int, int, int]]] = {}
     for y0, y1 in tile_spans(height, tile, overlap, align):
@@ -102,19 +113,20 @@ def _eager(model: nn.Module) -> Forward:
 
 def _run_tiled(forward: Forward, image: torch.Tensor, tile: int, overlap: int, align: int,
                batch_size: int, device: torch.device,
-               on_tile: Callable[[int, int], None] | None = None) -> torch.Tensor:
+               on_tile: Callable[[int, int], None] | None = None, context: int = 0) -> torch.Tensor:
     _, channels, height, width = image.shape
     out = torch.zeros((channels, height, width), dtype=torch.float32)
     weight_sum = torch.zeros((height, width), dtype=torch.float32)
-    total = len(tile_spans(height, tile, overlap, align)) * len(tile_spans(width, tile, overlap, align))
+    size, span = tile + 2 * context, overlap + 2 * context  # what one pass reads
+    total = len(tile_spans(height, size, span, align)) * len(tile_spans(width, size, span, align))
     done = 0
-    for group in _tile_batches(height, width, tile, overlap, align, batch_size):
+    for group in _tile_batches(height, width, size, span, align, batch_size):
         batch = torch.stack([image[0, :, y0:y1, x0:x1] for y0, y1, x0, x1 in group])
         with torch.inference_mode():
             pred = forward(batch.to(device)).float().cpu()
         for (y0, y1, x0, x1), p in zip(group, pred):
-            wy = ramp_weights(y1 - y0, overlap, fade_start=y0 > 0, fade_end=y1 < height)
-            wx = ramp_weights(x1 - x0, overlap, fade_start=x0 > 0, fade_end=x1 < width)
+            wy = ramp_weights(y1 - y0, overlap, fade_start=y0 > 0, fade_end=y1 < height, context=context)
+            wx = ramp_weights(x1 - x0, overlap, fade_start=x0 > 0, fade_end=x1 < width, context=context)
             w2 = wy[:, None] * wx[None, :]
             out[:, y0:y1, x0:x1] += p * w2
             weight_sum[y0:y1, x0:x1] += w2
@@ -139,7 +151,7 @@ def tiled_inference(model: nn.Module, image: torch.Tensor, *, tile: int | None =
                     overlap: int | None = None, batch_size: int = 4,
                     device: torch.device | str = "cpu", align: int | None = None,
                     border: int | None = None, forward: Forward | None = None,
-                    on_tile: Callable[[int, int], None] | None = None) -> torch.Tensor:
+                    on_tile: Callable[[int, int], None] | None = None, context: int = 0) -> torch.Tensor:
     """Restore ``image`` (1, C, H, W) float32 with ``model``, tile by tile; returns (1, C, H, W).
 
     ``tile=None`` or ``0`` runs the whole image at once. ``overlap`` defaults to
@@ -152,6 +164,8 @@ def tiled_inference(model: nn.Module, image: torch.Tensor, *, tile: int | None =
     (CUDA) out-of-memory error the tile size is halved (down to ``MIN_TILE``) and the image rerun.
     ``forward`` (default: ``model`` in inference mode) runs a batch whose sides are multiples
     of ``align``, e.g. a compiled model; ``on_tile(done, total)`` reports progress over tiles.
+    ``context`` (rounded up to ``align``): px each pass reads beyond every interior side of the
+    ``tile`` it restores, with weight zero (see the module docstring).
     """
     if image.ndim != 4 or image.shape[0] != 1:
         raise ValueError(f"expected a (1, C, H, W) tensor, got shape {tuple(image.shape)}")
@@ -159,13 +173,31 @@ def tiled_inference(model: nn.Module, image: torch.Tensor, *, tile: int | None =
     image = image.float().cpu()
     align = align or model_alignment(model)
     border = align if border is None else border
+    context = -(-context // align) * align
     height, width = image.shape[2:]
-    if tile and height <= tile and width <= tile:
+    if tile and height <= tile + 2 * context and width <= tile + 2 * context:
         tile = None  # fits in one tile: the padded image goes through whole
     padded = reflect_pad(image, border, align)
     restored = _tiled_with_retry(forward or _eager(model), padded, tile, overlap, batch_size, device,
-                                 align, on_tile)
+                                 align, on_tile, context)
     return restored[:, :, border:border + height, border:border + width]
+
+
+def forward_calls(height: int, width: int, *, tile: int | None, overlap: int | None, batch_size: int,
+                  align: int, context: int = 0, border: int | None = None) -> int:
+    """How many times `tiled_inference` calls the model on a (height, width) image with these
+    arguments (without out-of-memory retries): progress bars count with it."""
+    border = align if border is None else border
+    context = -(-context // align) * align
+    padded_h = -(-(height + 2 * border) // align) * align
+    padded_w = -(-(width + 2 * border) // align) * align
+    if not tile or (height <= tile + 2 * context and width <= tile + 2 * context) \
+            or (padded_h <= tile + 2 * context and padded_w <= tile + 2 * context):
+        return 1
+    tile = max(align, tile // align * align)
+    ov = min(max(32, tile // 8) if overlap is None else overlap, tile // 2)
+    return sum(1 for _ in _tile_batches(padded_h, padded_w, tile + 2 * context, ov + 2 * context, align,
+                                        batch_size))
 
 
 def reflect_pad(image: torch.Tensor, border: int, align: int) -> torch.Tensor:
@@ -191,18 +223,18 @@ def reflect_pad(image: torch.Tensor, border: int, align: int) -> torch.Tensor:
 
 def _tiled_with_retry(forward: Forward, image: torch.Tensor, tile: int | None, overlap: int | None,
                       batch_size: int, device: torch.device, align: int,
-                      on_tile: Callable[[int, int], None] | None = None) -> torch.Tensor:
+                      on_tile: Callable[[int, int], None] | None = None, context: int = 0) -> torch.Tensor:
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     while True:
         try:
-            if not tile or (image.shape[2] <= tile and image.shape[3] <= tile):
+            if not tile or (image.shape[2] <= tile + 2 * context and image.shape[3] <= tile + 2 * context):
                 with torch.inference_mode():
                     return forward(image.to(device)).float().cpu()
             tile = max(align, tile // align * align)
             ov = max(32, tile // 8) if overlap is None else overlap
             ov = min(ov, tile // 2)
-            return _run_tiled(forward, image, tile, ov, align, batch_size, device, on_tile)[None]
+            return _run_tiled(forward, image, tile, ov, align, batch_size, device, on_tile, context)[None]
         except RuntimeError as exc:
             if not _is_out_of_memory(exc):
                 raise

@@ -24,12 +24,13 @@ from midnet.models import pretrained  # noqa: F401
 from midnet.models.checkpoints import LoadReport, infer_nafnet_config, load_weights, read_weights, save_weights
 from midnet.models.pretrained import DEFAULT_MODEL, PSF_MODEL
 from midnet.models.registry import (available, build, entry, in_channels, model_config, register, register_alias,
-                                    register_weights, size_multiple)
+                                    register_weights, shipped_train_size, size_multiple, train_size)
 from midnet.models.tlc import disable_tlc, enable_tlc, tlc_enabled
 
 __all__ = [
     "create", "available", "model_config", "register", "register_weights", "register_alias", "load_model", "save_model",
     "enable_tlc", "disable_tlc", "tlc_enabled", "LoadReport", "describe", "in_channels", "size_multiple",
+    "train_size",
     "DEFAULT_MODEL", "PSF_MODEL", "NoWeightsError", "is_psf_aware",
 ]
 
@@ -58,6 +59,8 @@ def load_model(name_or_path: str | Path, *, in_channels: int | None = None) -> n
 
     Files without architecture metadata (official NAFNet ``.pth``) are recognised from their
     parameter shapes. ``in_channels`` overrides the file's channel count (weights adapted).
+    The training crop size, where the registry entry or the file's ``midnet_train_size``
+    metadata states it, is kept as ``model.midnet_train_size`` (`train_size`).
     """
     text = str(name_or_path)
     if text in available():
@@ -80,7 +83,12 @@ def load_model(name_or_path: str | Path, *, in_channels: int | None = None) -> n
     if "midnet_arch" in meta:
         cfg = dict(meta.get("midnet_config") or {})
         file_channels = int(cfg.pop("in_channels", 1))
-        return create(meta["midnet_arch"], in_channels=in_channels or file_channels, checkpoint=path, **cfg)
+        model = create(meta["midnet_arch"], in_channels=in_channels or file_channels, checkpoint=path, **cfg)
+        size = meta.get("midnet_train_size")
+        size = int(size) if str(size).isdigit() else shipped_train_size(path)
+        if size:
+            model.midnet_train_size = size
+        return model
     try:
         family, cfg = infer_nafnet_config(state)
     except ValueError:

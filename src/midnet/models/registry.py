@@ -7,7 +7,9 @@ As timm's ``pretrained_cfg``, an entry also states what code elsewhere would oth
 the first and last convolution (``first_conv``/``last_conv``: the layers adapted when weights
 meet another channel count), the parameters a checkpoint may lack (``optional_missing``:
 MIDNet's attention gates, absent from NAFNet weights) and the multiple the input size is
-padded to (``size_multiple``). An entry with ``weights`` is a trained model usable by name in
+padded to (``size_multiple``). A trained entry also records the crop size its weights were
+trained on (``train_size``): the channel attention's pool window at inference (TLC,
+`midnet.models.tlc`) is set from it, so that a tile and the whole image restore alike. An entry with ``weights`` is a trained model usable by name in
 `deblur`, `evaluate`, `demo`; one without is an architecture, built untrained by
 ``models.create`` and refused where trained weights are needed.
 """
@@ -39,6 +41,7 @@ class ModelEntry:
     size_multiple: int = 1               # inputs are padded to a multiple of this
     weights: str | None = None           # trained weights: a file in midnet/weights/ (or a path)
     arch: str | None = None              # for a weights entry: the architecture entry it builds
+    train_size: int | None = None        # for a weights entry: the training crop (px), TLC's window
 
     @property
     def weights_path(self) -> Path | None:
@@ -63,17 +66,18 @@ def register(name: str, builder: Callable[..., nn.Module], *, defaults: dict[str
     _REGISTRY[name] = ModelEntry(name, builder, dict(defaults or {}), description, family, **pretrained_cfg)
 
 
-def register_weights(name: str, arch: str, weights: str, *, description: str = "") -> None:
+def register_weights(name: str, arch: str, weights: str, *, description: str = "",
+                     train_size: int | None = None) -> None:
     """Register trained ``weights`` (a file in ``midnet/weights/``) for architecture ``arch`` as ``name``.
 
     One line per shipped model; the entry inherits the architecture's conv names, optional keys
-    and size multiple.
+    and size multiple. ``train_size``: the side of the training crops (see `train_size`).
     """
     if name in _REGISTRY:
         raise ValueError(f"model name {name!r} is already registered")
     base = _REGISTRY[arch]
     _REGISTRY[name] = replace(base, name=name, description=description or base.description, weights=weights,
-                              arch=arch)
+                              arch=arch, train_size=train_size)
 
 
 def register_alias(name: str, target: str, *, note: str = "") -> None:
@@ -145,3 +149,28 @@ def size_multiple(model: nn.Module, default: int = 32) -> int:
     """The multiple the model pads its input to (registry entry), else ``default``."""
     found = entry_of(model)
     return found.size_multiple if found is not None and found.size_multiple > 1 else default
+
+
+def train_size(model: nn.Module) -> int | None:
+    """The crop size (px) the model's weights were trained on, when known.
+
+    Set by `midnet.models.load_model` from the registry entry of a shipped model or from a
+    checkpoint's ``midnet_train_size`` metadata (written by `midnet train`); None for other
+    modules (an untrained architecture, a foreign checkpoint).
+    """
+    size = getattr(model, "midnet_train_size", None)
+    return int(size) if size else None
+
+
+def shipped_train_size(path: str | Path) -> int | None:
+    """The training crop of the shipped model whose weights file ``path`` is (None otherwise):
+    the shipped files predate the ``midnet_train_size`` metadata, so a model loaded from one by
+    its path gets the same TLC window as when loaded by name."""
+    try:
+        resolved = Path(path).resolve()
+    except OSError:
+        return None
+    for found in _REGISTRY.values():
+        if found.train_size and found.weights_path is not None and found.weights_path.resolve() == resolved:
+            return found.train_size
+    return None

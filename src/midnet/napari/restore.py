@@ -9,9 +9,7 @@ databar=rows, max_value=white)`` for every plane, with the rows and value of whi
 
 from __future__ import annotations
 
-import math
 import threading
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,23 +28,15 @@ def model_calls(deblurrer, height: int, width: int) -> int:
     measured receptive field unless given) and the tiler's rules for whole-image passes; with
     PSFs per tile (``psf_map``), one call per PSF tile (each fits one pass).
     """
-    from midnet.inference.tiling import tile_spans
+    from midnet.inference.tiling import forward_calls
 
     if getattr(deblurrer, "psf_map", False):  # a PSF per tile: one call per tile (with its margin)
         from midnet.inference.psf_tiles import tile_layout
 
         return len(tile_layout(height, width, deblurrer.psf_tile))
-    align = deblurrer.align
-    padded_h = -(-(height + 2 * align) // align) * align
-    padded_w = -(-(width + 2 * align) // align) * align
-    tile, overlap, batch = deblurrer.plan(height, width)
-    if not tile or (height <= tile and width <= tile) or (padded_h <= tile and padded_w <= tile):
-        return 1
-    tile = max(align, tile // align * align)
-    overlap = min(overlap, tile // 2)
-    shapes = Counter((y1 - y0, x1 - x0) for y0, y1 in tile_spans(padded_h, tile, overlap, align)
-                     for x0, x1 in tile_spans(padded_w, tile, overlap, align))
-    return sum(math.ceil(n / batch) for n in shapes.values())
+    tile, overlap, batch, context = deblurrer.plan(height, width)
+    return forward_calls(height, width, tile=tile, overlap=overlap, batch_size=batch, align=deblurrer.align,
+                         context=context)
 
 
 def planes(data: np.ndarray, rgb: bool) -> list[np.ndarray]:

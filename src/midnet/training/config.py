@@ -50,7 +50,7 @@ class ModelSection(Section):
     options: dict[str, Any] = Field(default_factory=dict)  # constructor overrides, e.g. {width: 16}
     checkpoint: str | None = None              # start weights: ours or an official NAFNet .pth
     freeze: list[str] = Field(default_factory=list)  # parameter-name prefixes kept fixed
-    tlc: bool = False                          # NAFNet's test-time local converter in validation
+    tlc: bool = True                           # validation pools as `deblur` will: TLC at data.crop_size
 
     @field_validator("name")
     @classmethod

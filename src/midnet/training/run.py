@@ -140,6 +140,8 @@ def train(config: TrainConfig, out: str | Path, *, resume: bool = False,
     if trainer.is_global_zero:
         net = models.load_model(source)
         exported = models.save_model(net, out / "best.safetensors", name=net.midnet_name,
-                                     extra_metadata={"midnet_source_checkpoint": source.name})
+                                     extra_metadata={"midnet_source_checkpoint": source.name,
+                                                     # TLC's window at inference (models.train_size)
+                                                     "midnet_train_size": str(config.data.crop_size)})
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
     return RunResult(out, last if last.is_file() else None, best, exported, metrics)
