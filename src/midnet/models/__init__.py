@@ -43,12 +43,15 @@ def create(name: str, *, in_channels: int = 1, checkpoint: str | Path | None = N
            strict: bool | None = None, **overrides: Any) -> nn.Module:
     """Build the registered model ``name``; optionally load ``checkpoint`` into it.
 
-    ``checkpoint`` may be one of our safetensors files, a Lightning checkpoint or an official
-    NAFNet ``.pth``; channel counts are adapted (see ``checkpoints.adapt_channels``). The load
+    ``checkpoint`` may be one of our safetensors files, a Lightning checkpoint, an official
+    NAFNet ``.pth``, or the name of a model with shipped weights (``sem-general``: a fine-tune
+    recipe then runs from a pip install, where ``src/`` does not exist); channel counts are adapted (see ``checkpoints.adapt_channels``). The load
     report (what stayed at initialisation, what was adapted) is kept in
     ``model.midnet_load_report``.
     """
     model = build(name, in_channels=in_channels, **overrides)
+    if checkpoint is not None and not Path(checkpoint).exists() and str(checkpoint) in available(trained=True):
+        checkpoint = entry(str(checkpoint)).weights_path
     if checkpoint is not None:
         model.midnet_load_report = load_weights(model, checkpoint, strict=strict)
     return model
