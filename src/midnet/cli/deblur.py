@@ -28,6 +28,7 @@ import click
 
 from midnet.cli.options import (databar_option, device_option, model_option, parse_databar, tile_option,
                                 tlc_option, tlc_value, usage_error)
+from midnet.cli.deblur_cluster import cluster_options, needs_cluster_path, run_cluster
 from midnet.cli.psf_option import blind_model_note, check_psf_options, psf_lines, psf_options
 from midnet.io.images import SUFFIXES
 
@@ -187,13 +188,15 @@ def check_output_folder(outdir: Path) -> str | None:
               help="Tiles per forward pass [default: as many as fit the memory budget, at most 16].")
 @databar_option("Rows of the bottom info band to copy unchanged: auto, none or a number.")
 @psf_options()
+@cluster_options()
 @click.option("--recursive", is_flag=True, help="Also restore images in sub-folders of folder inputs.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--verbose", "-v", is_flag=True, help="List the files skipped for their type.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary (errors are still printed).")
 def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: str, backend: str,
             tile: int | None, tlc: int, overlap: int | None, batch_size: int | None, databar: str | int,
-            psf: str | None, psf_map: bool, recursive: bool, overwrite: bool, verbose: bool, quiet: bool) -> None:
+            psf: str | None, psf_map: bool, cluster: str | None, resume: bool, recursive: bool, overwrite: bool,
+            verbose: bool, quiet: bool) -> None:
     """Deblur SEM images: INPUT... are files, folders or glob patterns."""
     from midnet.inference.deblurrer import Deblurrer
 
@@ -203,6 +206,11 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
     problem = output_is_an_input_folder(outdir, inputs)
     if problem:
         _usage_error(problem)
+    if cluster or resume or needs_cluster_path(inputs, recursive):  # Dask: clusters, large images (issue 20)
+        sys.exit(run_cluster(inputs, outdir, cluster=cluster, resume=resume, recursive=recursive,
+                             overwrite=overwrite, quiet=quiet, verbose=verbose, databar=databar, model=model,
+                             device=device, backend=backend, tile=tile, tlc=tlc, overlap=overlap,
+                             batch_size=batch_size, psf=psf, collect=collect_inputs, check_output=check_output_folder))
     skipped: list[Path] = []
     pairs, errors = collect_inputs(inputs, recursive, outdir, skipped)
     if not pairs:
