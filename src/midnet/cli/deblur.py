@@ -195,8 +195,8 @@ def check_output_folder(outdir: Path) -> str | None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary (errors are still printed).")
 def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: str, backend: str,
             tile: int | None, tlc: int, overlap: int | None, batch_size: int | None, databar: str | int,
-            psf: str | None, psf_map: bool, cluster: str | None, resume: bool, recursive: bool, overwrite: bool,
-            verbose: bool, quiet: bool) -> None:
+            psf: str | None, psf_map: bool, cluster: str | None, resume: bool, chunk: int | None, recursive: bool,
+            overwrite: bool, verbose: bool, quiet: bool) -> None:
     """Deblur SEM images: INPUT... are files, folders or glob patterns."""
     from midnet.inference.deblurrer import Deblurrer
 
@@ -207,7 +207,7 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
     if problem:
         _usage_error(problem)
     if cluster or resume or needs_cluster_path(inputs, recursive):  # Dask: clusters, large images (issue 20)
-        sys.exit(run_cluster(inputs, outdir, cluster=cluster, resume=resume, recursive=recursive,
+        sys.exit(run_cluster(inputs, outdir, cluster=cluster, resume=resume, chunk=chunk, recursive=recursive,
                              overwrite=overwrite, quiet=quiet, verbose=verbose, databar=databar, model=model,
                              device=device, backend=backend, tile=tile, tlc=tlc, overlap=overlap,
                              batch_size=batch_size, psf=psf, collect=collect_inputs, check_output=check_output_folder))

@@ -33,8 +33,12 @@ def cluster_options() -> Callable[[F], F]:
                           help="Complete the output store of an interrupted run of a large image (OME-Zarr, "
                                "big TIFF): only missing chunks are restored.")
 
+    chunk = click.option("--chunk", type=click.IntRange(min=16), default=None, metavar="PX",
+                         help="Side of the blocks a large image is restored in, rounded to its store's chunks "
+                              "[default: as large as one model pass of the memory budget].")
+
     def apply(f: F) -> F:
-        return cluster(resume(f))
+        return cluster(resume(chunk(f)))
     return apply
 
 
@@ -76,7 +80,10 @@ def needs_cluster_path(inputs: tuple[str, ...], recursive: bool) -> bool:
         path = Path(item)
         if path.is_dir() and (_is_store(path) or _stores_in(path, recursive)):
             return True
-        if path.is_file() and _might_be_large_tiff(path) and is_large_tiff(path):
+        files = [path] if path.is_file() else []
+        if path.is_dir():
+            files = [f for f in (path.rglob("*") if recursive else path.iterdir()) if f.is_file()]
+        if any(_might_be_large_tiff(f) and is_large_tiff(f) for f in files):
             return True
     return False
 
@@ -111,7 +118,8 @@ def split_inputs(inputs: tuple[str, ...], recursive: bool, outdir: Path, collect
     return files, large, errors
 
 
-def run_cluster(inputs: tuple[str, ...], outdir: Path, *, cluster: str | None, resume: bool, recursive: bool,
+def run_cluster(inputs: tuple[str, ...], outdir: Path, *, cluster: str | None, resume: bool, chunk: int | None,
+                recursive: bool,
                 overwrite: bool, quiet: bool, verbose: bool, databar: str | int, model: str | None, device: str,
                 backend: str, tile: int | None, tlc: int, overlap: int | None, batch_size: int | None,
                 psf: str | None, collect: Callable[..., Any], check_output: Callable[[Path], str | None]) -> int:
@@ -155,10 +163,10 @@ def run_cluster(inputs: tuple[str, ...], outdir: Path, *, cluster: str | None, r
     try:
         with clients.open_client(where) as client:
             link = clients.dashboard_link(client)
-            if link and not quiet:
+            if link and not quiet and where.kind != "inprocess":
                 click.echo(f"dashboard: {link}", err=True)
             summary = run(client, spec, jobs, large, outdir, databar=databar, resume=resume, overwrite=overwrite,
-                          echo=echo)
+                          chunk=chunk, echo=echo)
             summary.dashboard = link
             interrupted = summary.interrupted
     except KeyboardInterrupt:

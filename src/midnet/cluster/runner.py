@@ -69,7 +69,7 @@ Task = Callable[[DeblurrerSpec, FileJob], dict[str, Any]]
 
 
 def run(client: Any, spec: DeblurrerSpec, files: list[FileJob], large: list[tuple[Path, str]], outdir: Path, *,
-        databar: str | int = "auto", resume: bool = False, overwrite: bool = False,
+        databar: str | int = "auto", resume: bool = False, overwrite: bool = False, chunk: int | None = None,
         echo: Callable[[str], None] = print, task: Task = restore_file) -> Summary:
     """Restore ``files`` (one task each) and ``large`` images (chunk tasks) on ``client``.
 
@@ -117,7 +117,7 @@ def run(client: Any, spec: DeblurrerSpec, files: list[FileJob], large: list[tupl
             levels = len(job.paths)
             before = job.chunks_total
             if state.phase == 0:
-                tasks = stores.restore_tasks(job, state.image, deblurrer, psf=spec.psf)
+                tasks = stores.restore_tasks(job, state.image, deblurrer, psf=spec.psf, chunk=chunk)
                 if job.chunks_missing < job.chunks_total:
                     echo(f"{job.output}: {job.chunks_total - job.chunks_missing} of {job.chunks_total} "
                          "full-resolution chunks already there (resuming)")

@@ -147,7 +147,7 @@ def prepare(source: Path, output: str, outdir: Path, *, settings: dict[str, Any]
 
 
 def restore_tasks(job: StoreJob, image: omezarr.OmeZarrImage, deblurrer: Any, *,
-                  psf: Any = None) -> list[tuple[str, Any]]:
+                  psf: Any = None, chunk: int | None = None) -> list[tuple[str, Any]]:
     """Phase 0: one (label, delayed) per block of the full-resolution level that lacks chunks."""
     import dask
 
@@ -155,7 +155,7 @@ def restore_tasks(job: StoreJob, image: omezarr.OmeZarrImage, deblurrer: Any, *,
 
     target = omezarr.open_output(job.store)[job.paths[0]]
     overlap = block_overlap(deblurrer)
-    chunks = plan_chunks(job.shapes[0], deblurrer, overlap=overlap, storage=target.chunks)
+    chunks = plan_chunks(job.shapes[0], deblurrer, overlap=overlap, storage=target.chunks, chunk=chunk)
     restored = restore_dask(deblurrer, image.levels[0], chunks=chunks, overlap=overlap, psf=psf)
     blocks = restored.to_delayed(optimize_graph=True)
     starts = [np.concatenate([[0], np.cumsum(c)[:-1]]).astype(int) for c in chunks]

@@ -199,8 +199,9 @@ def plan_chunks(shape: Sequence[int], deblurrer: Deblurrer, *, overlap: int | No
     for axis in (-2, -1):
         store = storage[axis] if storage is not None else None
         side = chunk or chunk_side(deblurrer, overlap, store)
+        side = max(side, overlap)  # a block's margin comes from its neighbours only
         if store and side % store:
-            side = max(store, side // store * store)
+            side = _round_up(side, store) if side < store or side < overlap else side // store * store
         spatial.append(split_axis(shape[axis], side, overlap + 1))
     return lead_chunks + tuple(spatial)
 

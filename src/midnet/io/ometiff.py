@@ -63,7 +63,6 @@ def is_large_tiff(path: str | Path) -> bool:
 def read_tiff_lazy(path: str | Path) -> TiffPyramid:
     """Every level of the first series as a Dask array over tifffile's Zarr store."""
     import dask.array as da
-    import zarr
 
     path = Path(path)
     with tifffile.TiffFile(path) as tif:
@@ -75,11 +74,47 @@ def read_tiff_lazy(path: str | Path) -> TiffPyramid:
     if "S" in axes:
         raise ValueError(f"{path}: colour (RGB) TIFFs are not restored blockwise; "
                          "save the mosaic as greyscale or restore it in pieces")
-    store = tifffile.imread(path, aszarr=True)
-    node = zarr.open(store, mode="r")
-    arrays = [node[str(i)] for i in range(nlevels)] if nlevels > 1 or isinstance(node, zarr.Group) else [node]
-    levels = [da.from_zarr(a) for a in arrays]
+    levels = []
+    for index in range(nlevels):
+        level = TiffLevel(str(path), index, nlevels)
+        levels.append(da.from_array(level, chunks=level.chunks, asarray=False, fancy=False,
+                                    name=f"tiff-{tifffile.__version__}-{path}-{path.stat().st_mtime_ns}-{index}"))
     return TiffPyramid(path=path, levels=levels, axes=axes, physical=physical, channel_names=names, is_ome=is_ome)
+
+
+class TiffLevel:
+    """One pyramid level of a TIFF as an array-like that slices through tifffile's Zarr store.
+
+    Why not the Zarr array itself: the store holds an open file, which cannot travel to a
+    `dask.distributed` worker; this object pickles as (path, level) and each process opens the
+    file once (`_open_level`).
+    """
+
+    def __init__(self, path: str, level: int, levels: int) -> None:
+        self.path, self.level, self.levels = path, level, levels
+        array = _open_level(path, level, levels)
+        self.shape, self.dtype, self.chunks = array.shape, array.dtype, array.chunks
+        self.ndim = len(self.shape)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return TiffLevel, (self.path, self.level, self.levels)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return np.asarray(_open_level(self.path, self.level, self.levels)[key])
+
+
+_opened: dict[tuple[str, int], Any] = {}
+
+
+def _open_level(path: str, level: int, levels: int) -> Any:
+    """The Zarr array of ``level`` of ``path`` (opened once per process)."""
+    import zarr
+
+    key = (path, level)
+    if key not in _opened:
+        node = zarr.open(tifffile.imread(path, aszarr=True), mode="r")
+        _opened[key] = node[str(level)] if isinstance(node, zarr.Group) else node
+    return _opened[key]
 
 
 def _ome_pixels(xml: str | None) -> tuple[dict[str, tuple[float, str]], list[str]]:
