@@ -63,15 +63,6 @@ class StoreJob:
         return math.prod(self.shapes[0]) / 1e6
 
 
-def is_large_input(path: Path) -> bool:
-    """An OME-Zarr store, or a TIFF for the blockwise path (`midnet.io.ometiff.is_large_tiff`)."""
-    from midnet.io.ometiff import is_large_tiff
-
-    if omezarr.is_ome_zarr(path):
-        return True
-    return path.is_file() and path.suffix.lower() in (".tif", ".tiff") and is_large_tiff(path)
-
-
 def _tiff_image(path: Path) -> omezarr.OmeZarrImage:
     """A TIFF's first series described as an NGFF image (axes, units, scale per level)."""
     from midnet.io.ometiff import ngff_axes, read_tiff_lazy
