@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import resource
 import shutil
 import sys
@@ -114,7 +113,8 @@ def _task_stream_share(stream: list[dict[str, Any]], wall: float, workers: int) 
     return {"tasks": tasks, "compute_s": compute, "idle_share": max(0.0, 1 - compute / (wall * workers))}
 
 
-def run_mosaic(size: int, workers_list: list[int], work: Path, chunk: int | None) -> dict[str, Any]:
+def run_mosaic(size: int, workers_list: list[int], work: Path, chunk: int | None, backend: str,
+               threads: int | None, time_limit: float | None = None) -> dict[str, Any]:
     import numpy as np
     from distributed import get_task_stream
 
@@ -127,20 +127,27 @@ def run_mosaic(size: int, workers_list: list[int], work: Path, chunk: int | None
     started = time.perf_counter()
     make_mosaic(source, size)
     made = time.perf_counter() - started
-    results: dict[str, Any] = {"size": size, "megapixels": size * size / 1e6, "make_s": made, "runs": []}
+    results: dict[str, Any] = {"size": size, "megapixels": size * size / 1e6, "make_s": made, "runs": [],
+                               "backend": backend}
     for workers in workers_list:
         out = work / f"out-{workers}"
         shutil.rmtree(out, ignore_errors=True)
-        spec = DeblurrerSpec(device="cpu", threads=cpu_threads(workers))
+        spec = DeblurrerSpec(device="cpu", threads=threads or cpu_threads(workers), backend=backend)
         deblurrer = spec.load()
         overlap = block_overlap(deblurrer)
         plan = plan_chunks((size, size), deblurrer, overlap=overlap, storage=(512, 512), chunk=chunk)
         cluster, client = _cluster(workers)
         try:
             lines: list[str] = []
+            start = time.perf_counter()
+
+            def echo(line: str) -> None:  # the runner's progress callback; Ctrl-C after --time-limit
+                lines.append(line)
+                if time_limit and time.perf_counter() - start > time_limit:
+                    raise KeyboardInterrupt
+
             with get_task_stream(client) as stream:
-                start = time.perf_counter()
-                summary = run(client, spec, [], [(source, "mosaic.zarr")], out, chunk=chunk, echo=lines.append)
+                summary = run(client, spec, [], [(source, "mosaic.zarr")], out, chunk=chunk, echo=echo)
                 wall = time.perf_counter() - start
             rss = _worker_rss(client)
         finally:
@@ -149,12 +156,19 @@ def run_mosaic(size: int, workers_list: list[int], work: Path, chunk: int | None
         if summary.failed:
             raise SystemExit(f"mosaic run failed: {summary.failed}")
         share = _task_stream_share(stream.data, wall, workers)
-        entry = {"workers": workers, "seconds": wall, "mp_per_s": size * size / 1e6 / wall,
+        level0 = sum(1 for line in lines if " level 0 block " in line)
+        done_mp = level0 * plan[0][0] * plan[1][0] / 1e6 if summary.interrupted else size * size / 1e6
+        entry = {"workers": workers, "threads": spec.threads, "execution": deblurrer.execution, "seconds": wall,
+                 "interrupted": summary.interrupted, "blocks_done": level0 if summary.interrupted else None,
+                 "mp_per_s": done_mp / wall,
                  "block_side": plan[0][0], "overlap": overlap, "blocks": len(plan[0]) * len(plan[1]),
                  "chunks_written": summary.chunks_written, "worker_peak_rss_gib": [r / 2**30 for r in rss],
                  **share}
         results["runs"].append(entry)
         print(json.dumps(entry), flush=True)
+    results["driver_peak_rss_gib"] = _maxrss_bytes() / 2**30
+    if time_limit:
+        return results
     # correctness: a central window restored independently (its own blocks), compared inside
     restored = read_ome_zarr(work / f"out-{workers_list[-1]}" / "mosaic.zarr").levels[0]
     window = min(size, 1536)
@@ -203,7 +217,8 @@ def frame_io_seconds(work: Path, rounds: int = 5) -> float:
     return statistics.median(times)
 
 
-def run_frames(count: int, side: int, workers_list: list[int], work: Path) -> dict[str, Any]:
+def run_frames(count: int, side: int, workers_list: list[int], work: Path, backend: str,
+               threads: int | None) -> dict[str, Any]:
     from distributed import get_task_stream
 
     from midnet.cluster.files import FileJob
@@ -213,11 +228,12 @@ def run_frames(count: int, side: int, workers_list: list[int], work: Path) -> di
     folder = work / "frames"
     make_frames(folder, count, side)
     results: dict[str, Any] = {"frames": count, "side": side, "megapixels": count * side * side / 1e6, "runs": [],
+                               "backend": backend,
                                "io_s_1280x960": frame_io_seconds(work)}
     for workers in workers_list:
         out = work / f"frames-out-{workers}"
         shutil.rmtree(out, ignore_errors=True)
-        spec = DeblurrerSpec(device="cpu", threads=cpu_threads(workers))
+        spec = DeblurrerSpec(device="cpu", threads=threads or cpu_threads(workers), backend=backend)
         jobs = [FileJob(source=str(p), output=p.name, outdir=str(out), databar=0) for p in sorted(folder.iterdir())]
         cluster, client = _cluster(workers)
         try:
@@ -231,7 +247,7 @@ def run_frames(count: int, side: int, workers_list: list[int], work: Path) -> di
             cluster.close()
         if summary.failed:
             raise SystemExit(f"frames run failed: {summary.failed}")
-        entry = {"workers": workers, "seconds": wall, "mp_per_s": results["megapixels"] / wall,
+        entry = {"workers": workers, "threads": spec.threads, "seconds": wall, "mp_per_s": results["megapixels"] / wall,
                  "frames_per_s": count / wall, "worker_peak_rss_gib": [r / 2**30 for r in rss],
                  **_task_stream_share(stream.data, wall, workers)}
         results["runs"].append(entry)
@@ -295,17 +311,19 @@ def cost_model(results: dict[str, Any]) -> dict[str, Any]:
 def write_summary(out: Path) -> None:
     parts = {p.stem: json.loads(p.read_text()) for p in sorted(out.glob("*.json"))}
     lines = ["# Large-scale restoration (issue 20)", "",
-             "Written by `benchmarks/large_scale.py` on the 2-core shared CPU (no GPU in this task); "
-             "commands and the scale reached are in each section.", ""]
+             "Written by `benchmarks/large_scale.py` on the 2-core shared CPU (no GPU in this task; other "
+             "jobs were using the same cores), the bundled model with its defaults on the CPU; commands and "
+             "the scale reached are in each section. Peak RSS is each worker process's `ru_maxrss`.", ""]
     mosaic = parts.get("mosaic")
     if mosaic:
-        lines += [f"## Mosaic: {mosaic['size']}² uint16 OME-Zarr ({mosaic['megapixels']:.0f} MP)", "",
+        lines += [f"## Mosaic: {mosaic['size']}² uint16 OME-Zarr ({mosaic['megapixels']:.0f} MP, "
+                  f"{mosaic.get('backend', 'eager')} backend)", "",
                   f"    {mosaic.get('command', '')}", "",
-                  "| workers | seconds | MP/s | blocks (side, margin) | chunks written | peak RSS per worker (GiB) | "
-                  "tasks | worker time outside tasks |", "|---:|---:|---:|---|---:|---|---:|---:|"]
+                  "| workers × threads | seconds | MP/s | blocks (side, margin) | chunks written | "
+                  "peak RSS per worker (GiB) | tasks | worker time outside tasks |", "|---|---:|---:|---|---:|---|---:|---:|"]
         for r in mosaic["runs"]:
             rss = ", ".join(f"{v:.2f}" for v in r["worker_peak_rss_gib"])
-            lines.append(f"| {r['workers']} | {r['seconds']:.1f} | {r['mp_per_s']:.3f} | {r['blocks']} "
+            lines.append(f"| {r['workers']} × {r.get('threads')} | {r['seconds']:.1f} | {r['mp_per_s']:.3f} | {r['blocks']} "
                          f"({r['block_side']} px, {r['overlap']} px) | {r['chunks_written']} | {rss} | {r['tasks']} | "
                          f"{100 * r['idle_share']:.0f} % |")
         check = mosaic["check"]
@@ -313,15 +331,33 @@ def write_summary(out: Path) -> None:
                       f"(away from the window's border) within {check['max_diff_16bit']} 16-bit levels "
                       f"({check['max_diff_8bit']:.2f} of an 8-bit grey level; mean {check['mean_diff_16bit']:.2f}). "
                       f"Driver peak RSS {mosaic['driver_peak_rss_gib']:.2f} GiB.", ""]
+    partial = parts.get("mosaic-partial")
+    if partial:
+        lines += [f"## Mosaic at full size, stopped after a time limit: {partial['size']}² uint16 "
+                  f"({partial['megapixels']:.0f} MP, {partial.get('backend', 'eager')} backend)", "",
+                  f"    {partial.get('command', '')}", "",
+                  "The full run takes longer than this CPU allows (see the rate); it was stopped after the "
+                  "time limit, which measures the memory of a worker restoring this mosaic (a block at a time, "
+                  "so it does not grow with the mosaic) and the rate.", "",
+                  "| workers × threads | seconds | blocks done (of) | MP/s | peak RSS per worker (GiB) | "
+                  "driver peak RSS (GiB) |", "|---|---:|---:|---:|---|---:|"]
+        for r in partial["runs"]:
+            rss = ", ".join(f"{v:.2f}" for v in r["worker_peak_rss_gib"])
+            lines.append(f"| {r['workers']} × {r.get('threads')} | {r['seconds']:.1f} | {r['blocks_done']} "
+                         f"({r['blocks']}, {r['block_side']} px) | {r['mp_per_s']:.3f} | {rss} | "
+                         f"{partial['driver_peak_rss_gib']:.2f} |")
+        lines.append("")
     frames = parts.get("frames")
     if frames:
         lines += [f"## Folder: {frames['frames']} frames of {frames['side']}² (8-bit TIFF, "
-                  f"{frames['megapixels']:.1f} MP)", "", f"    {frames.get('command', '')}", "",
-                  "| workers | seconds | MP/s | frames/s | peak RSS per worker (GiB) | worker time outside tasks |",
-                  "|---:|---:|---:|---:|---|---:|"]
+                  f"{frames['megapixels']:.1f} MP, {frames.get('backend', 'eager')} backend)", "",
+                  f"    {frames.get('command', '')}", "",
+                  "| workers × threads | seconds | MP/s | frames/s | peak RSS per worker (GiB) | worker time outside tasks |",
+                  "|---|---:|---:|---:|---|---:|"]
         for r in frames["runs"]:
             rss = ", ".join(f"{v:.2f}" for v in r["worker_peak_rss_gib"])
-            lines.append(f"| {r['workers']} | {r['seconds']:.1f} | {r['mp_per_s']:.3f} | {r['frames_per_s']:.2f} | "
+            lines.append(f"| {r['workers']} × {r.get('threads')} | {r['seconds']:.1f} | {r['mp_per_s']:.3f} | "
+                         f"{r['frames_per_s']:.2f} | "
                          f"{rss} | {100 * r['idle_share']:.0f} % |")
         lines.append("")
     overhead = parts.get("overhead")
@@ -353,10 +389,16 @@ def main() -> None:
     parser.add_argument("--frame-size", type=int, default=1024)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="mosaic: stop each run after this many seconds (memory and rate of a partial "
+                             "run; results in mosaic-partial.json)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads per worker (default: the cores shared out between the workers)")
+    parser.add_argument("--backend", choices=["eager", "auto", "compiled"], default="eager",
+                        help="eager (default: comparable across machines), auto (compiled when cached)")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    os.environ.setdefault("MIDNET_BACKEND", "eager")
     args.out.mkdir(parents=True, exist_ok=True)
     command = "PYTHONPATH=src python benchmarks/large_scale.py " + " ".join(sys.argv[1:])
     work = args.work or Path(tempfile.mkdtemp(prefix="midnet-large-"))
@@ -367,13 +409,15 @@ def main() -> None:
             result["command"] = command
             (args.out / "overhead.json").write_text(json.dumps(result, indent=1))
         if args.part in ("frames", "all"):
-            result = run_frames(args.frames, args.frame_size, args.workers, work)
+            result = run_frames(args.frames, args.frame_size, args.workers, work, args.backend, args.threads)
             result["command"] = command
             (args.out / "frames.json").write_text(json.dumps(result, indent=1))
         if args.part in ("mosaic", "all"):
-            result = run_mosaic(args.size, args.workers, work, args.chunk)
+            result = run_mosaic(args.size, args.workers, work, args.chunk, args.backend, args.threads,
+                                args.time_limit)
             result["command"] = command
-            (args.out / "mosaic.json").write_text(json.dumps(result, indent=1))
+            name = "mosaic-partial.json" if args.time_limit else "mosaic.json"
+            (args.out / name).write_text(json.dumps(result, indent=1))
         if args.part in ("model", "all"):
             measured: dict[str, Any] = {}
             for name in ("overhead", "frames"):

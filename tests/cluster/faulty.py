@@ -32,3 +32,10 @@ def restore_then_die_once(spec: Any, job: Any) -> dict[str, Any]:
     os.close(fd)
     os.kill(os.getpid(), signal.SIGKILL)  # after the commit, before the result reaches the scheduler
     return result
+
+
+def models_loaded() -> int:
+    """How many Deblurrers this worker process built."""
+    from midnet.cluster import loader
+
+    return loader.builds

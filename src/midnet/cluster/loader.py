@@ -17,6 +17,8 @@ from typing import Any
 
 _cache: dict[DeblurrerSpec, Any] = {}
 _lock = threading.Lock()
+#: how many Deblurrers this process has built (one per spec; a test and the curious read it)
+builds = 0
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,12 @@ class DeblurrerSpec:
 
     def load(self) -> Any:
         """This process's Deblurrer for the spec (built on first use, then cached)."""
+        global builds
         with _lock:
             deblurrer = _cache.get(self)
             if deblurrer is None:
                 deblurrer = _cache[self] = self._build()
+                builds += 1
             return deblurrer
 
     def _build(self) -> Any:
@@ -53,6 +57,9 @@ class DeblurrerSpec:
                                               overlap=self.overlap, batch_size=self.batch_size,
                                               tlc=self.tlc or False, backend=self.backend, psf=self.psf)
         deblurrer.cluster_spec = self  # a blockwise graph then sends the spec, not the weights
+        # as the serial deblur does for small jobs: a compiled model only when one is cached (or
+        # asked for), so that no worker spends its first minute compiling
+        deblurrer.prepare(compile_if_missing=self.backend == "compiled")
         return deblurrer
 
     def settings(self) -> dict[str, Any]:

@@ -114,19 +114,21 @@ def prepare(source: Path, output: str, outdir: Path, *, settings: dict[str, Any]
     if kind == "tiff" and final.exists() and not overwrite:
         raise FileExistsError(f"{final}: output exists but no finished record of this input and model is in "
                               "the manifest; pass --overwrite to replace it")
+    plan = {**settings, "input_sha256": input_sha}
     if store.exists():
         written = omezarr.midnet_attrs(store)
+        same = written is not None and written.get("plan") == plan and written.get("source") == str(source)
         if overwrite:
             omezarr.remove_store(store)
-        elif not resume:
+        elif not same:
+            raise FileExistsError(f"{store}: output store exists, from another input or with other settings; "
+                                  "pass --overwrite to restore it again")
+        elif not (resume or written.get("complete")):
             raise FileExistsError(f"{store}: output store exists (an interrupted run?); pass --resume to "
                                   "complete it or --overwrite to restore it again")
-        elif written is None or written.get("plan") != settings or written.get("source") != str(source):
-            raise ValueError(f"{store}: store was written from another input or with other settings; "
-                             "pass --overwrite to restore it again")
     if not store.exists():
         options = None if kind == "zarr" else _staging_options(image)
-        omezarr.create_like(image, store, note=note, source=str(source), plan=settings, array_options=options)
+        omezarr.create_like(image, store, note=note, source=str(source), plan=plan, array_options=options)
     else:
         omezarr.remove_partials(store)
     scale = image.scale(0)
