@@ -17,7 +17,7 @@ def test_npe2_validates_manifest_with_reader_widget_and_sample():
     manifest.validate_imports()  # every python_name imports
     contributions = manifest.contributions
     assert [w.command for w in contributions.widgets] == ["midnet.make_deblur_widget"]
-    assert [r.command for r in contributions.readers] == ["midnet.get_reader"]
+    assert [r.command for r in contributions.readers] == ["midnet.get_reader", "midnet.get_zarr_reader"]
     assert "*.tif" in contributions.readers[0].filename_patterns
     assert [s.key for s in contributions.sample_data] == ["demo-frame"]
 

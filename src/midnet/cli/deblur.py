@@ -35,6 +35,7 @@ from midnet.cli.options import (databar_option, device_option, model_option, par
 from midnet.cli.progress import BatchProgress
 from midnet.cli.psf_option import blind_model_note, check_psf_options, psf_options
 from midnet.cli.signals import exit_code, stop_on_signals
+from midnet.cli.deblur_cluster import cluster_options, needs_cluster_path, run_cluster
 from midnet.io.images import SUFFIXES
 
 _GLOB_CHARS = set("*?[")
@@ -193,6 +194,7 @@ def check_output_folder(outdir: Path) -> str | None:
               help="Tiles per forward pass [default: as many as fit the memory budget, at most 16].")
 @databar_option("Rows of the bottom info band to copy unchanged: auto, none or a number.")
 @psf_options()
+@cluster_options()
 @click.option("--recursive", is_flag=True, help="Also restore images in sub-folders of folder inputs.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @click.option("--skip-existing", is_flag=True,
@@ -201,7 +203,8 @@ def check_output_folder(outdir: Path) -> str | None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary (errors are still printed).")
 def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: str, backend: str,
             tile: int | None, tlc: int | None, overlap: int | None, batch_size: int | None, databar: str | int,
-            psf: str | None, psf_map: bool, recursive: bool, overwrite: bool, skip_existing: bool, verbose: bool, quiet: bool) -> None:
+            psf: str | None, psf_map: bool, cluster: str | None, resume: bool, chunk: int | None, recursive: bool,
+            overwrite: bool, skip_existing: bool, verbose: bool, quiet: bool) -> None:
     """Deblur SEM images: INPUT... are files, folders or glob patterns.
 
     Off a terminal (a log, nohup, CI) progress is one line per file and, within a long image,
@@ -213,6 +216,14 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
         _usage_error("--overwrite and --skip-existing contradict each other; pass one of them")
     if check_psf_options(psf, psf_map):
         _usage_error(check_psf_options(psf, psf_map))
+    if cluster or resume or needs_cluster_path(inputs, recursive):  # Dask: clusters, large images (issue 20)
+        problem = output_is_an_input_folder(outdir, inputs)
+        if problem:
+            _usage_error(problem)
+        sys.exit(run_cluster(inputs, outdir, cluster=cluster, resume=resume, chunk=chunk, recursive=recursive,
+                             overwrite=overwrite, quiet=quiet, verbose=verbose, databar=databar, model=model,
+                             device=device, backend=backend, tile=tile, tlc=tlc, overlap=overlap,
+                             batch_size=batch_size, psf=psf, collect=collect_inputs, check_output=check_output_folder))
     result = BatchResult()
     progress: BatchProgress | None = None
     with stop_on_signals():

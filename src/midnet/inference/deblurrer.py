@@ -453,6 +453,14 @@ class Deblurrer:
                              f"give fewer rows (--databar N with N < {len(array)}) or --databar auto")
         return rows
 
+    def restore_dask(self, array: Any, **options: Any) -> Any:
+        """A lazy Dask array of ``array`` (..., Y, X) restored blockwise with margins of the
+        measured receptive radius, for images larger than memory, napari and dask-image
+        (`midnet.inference.blockwise.restore_dask`; needs the ``cluster`` extra)."""
+        from midnet.inference.blockwise import restore_dask
+
+        return restore_dask(self, array, **options)
+
     # -- files --------------------------------------------------------------------------------
 
     def processing_note(self, psf: PSFUsed | list[PSFUsed | None] | None = None) -> str:
