@@ -95,7 +95,7 @@ def test_an_interrupted_store_is_completed_by_resume_restoring_only_what_is_miss
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1", "MIDNET_BACKEND": "eager"}
     cmd = [sys.executable, "-c", "from midnet.cli.main import cli; cli()", "deblur", str(source), "--out", str(out),
-           "--chunk", "64", *CPU]
+           "--chunk", "64", "--tlc", "16", *CPU]  # a 24 px attention window: 64 px chunks hold the margin
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     chunks = out / "mosaic.zarr" / "s0" / "c"
     deadline = time.monotonic() + 240
@@ -110,10 +110,10 @@ def test_an_interrupted_store_is_completed_by_resume_restoring_only_what_is_miss
     done = sum(1 for p in chunks.rglob("*") if p.is_file() and not p.name.endswith(".partial"))
     assert 8 <= done < 256, f"{done} of 256 chunks before the interrupt"
 
-    refused = CliRunner().invoke(cli, ["deblur", str(source), "--out", str(out), "--chunk", "64", *CPU])
+    refused = CliRunner().invoke(cli, ["deblur", str(source), "--out", str(out), "--chunk", "64", "--tlc", "16", *CPU])
     assert refused.exit_code == 1 and "pass --resume" in refused.output
 
-    resumed = _run(str(source), "--out", str(out), "--chunk", "64", "--resume")
+    resumed = _run(str(source), "--out", str(out), "--chunk", "64", "--tlc", "16", "--resume")
     assert resumed.exit_code == 0, resumed.output
     assert f"{done} of 256 full-resolution chunks already there" in resumed.output
     summary = re.search(r"; (\d+) chunk\(s\) written, (\d+) already there", resumed.output)
@@ -122,7 +122,7 @@ def test_an_interrupted_store_is_completed_by_resume_restoring_only_what_is_miss
     assert int(summary.group(2)) == done
 
     reference = tmp_path / "reference"
-    assert _run(str(source), "--out", str(reference), "--chunk", "64").exit_code == 0
+    assert _run(str(source), "--out", str(reference), "--chunk", "64", "--tlc", "16").exit_code == 0
     for got, want in zip(_levels(out / "mosaic.zarr"), _levels(reference / "mosaic.zarr")):
         np.testing.assert_array_equal(got, want)
     assert _ome(out / "mosaic.zarr") == _ome(reference / "mosaic.zarr")

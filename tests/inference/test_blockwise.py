@@ -32,7 +32,8 @@ def microstructure(height: int, width: int, seed: int = 0) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def plain() -> Deblurrer:
-    return Deblurrer.from_pretrained("sem-general", device="cpu", backend="eager")
+    """Global channel-attention pooling (``tlc=False``; the default pools 1.5x the training crop)."""
+    return Deblurrer.from_pretrained("sem-general", device="cpu", backend="eager", tlc=False)
 
 
 @pytest.fixture(scope="module")

@@ -246,7 +246,8 @@ class DeblurrerRef:
         buffer = io.BytesIO()
         torch.save(d.model.cpu() if d.device.type == "cpu" else _cpu_copy(d.model), buffer)
         settings = {"device": d.device.type, "tile": d.tile, "overlap": d.overlap,
-                    "batch_size": d.batch_size, "model_name": d.model_name, "backend": d.backend}
+                    "batch_size": d.batch_size, "model_name": d.model_name, "backend": d.backend,
+                    "tlc": d.tlc_size or False}  # the same window again, not the Deblurrer's default
         return _rebuild_ref, (self.token, type(d), buffer.getvalue(), settings)
 
 
@@ -390,7 +391,8 @@ def restore_dask(deblurrer: Deblurrer, array: Any, *, max_value: int | None = No
     ref = DeblurrerRef.of(deblurrer)
     # one graph key holds the Deblurrer: a distributed worker receives (and builds) it once
     ref_key = dask.delayed(ref, name=f"midnet-deblurrer-{ref.token}", pure=True)
-    depth = {array.ndim - 2: overlap, array.ndim - 1: overlap}
+    # an axis in one chunk needs no margin (and an image smaller than the margin allows none)
+    depth = {array.ndim + axis: overlap if len(array.chunks[axis]) > 1 else 0 for axis in (-2, -1)}
     return da.map_overlap(_restore_block, array, depth=depth, boundary="none", trim=False,
                           chunks=array.chunks, dtype=array.dtype,
                           meta=np.empty((0,) * array.ndim, dtype=array.dtype), token="midnet-restore",
