@@ -89,6 +89,13 @@ def test_ome_zarr_in_and_out_keeps_metadata_rewrites_the_pyramid_and_matches_the
 
 
 @pytest.mark.slow
+def default_sigint() -> None:
+    """SIGINT's default action in the child (a background CI shell starts it ignored)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupted_store_is_completed_by_resume_restoring_only_what_is_missing(tmp_path: Path) -> None:
     source = tmp_path / "mosaic.zarr"
     write_ome_zarr(source, grains((1024, 1024), seed=2), axes="yx", version="0.5", chunk=64, levels=2)
@@ -96,7 +103,8 @@ def test_an_interrupted_store_is_completed_by_resume_restoring_only_what_is_miss
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1", "MIDNET_BACKEND": "eager"}
     cmd = [sys.executable, "-c", "from midnet.cli.main import cli; cli()", "deblur", str(source), "--out", str(out),
            "--chunk", "64", "--tlc", "16", *CPU]  # a 24 px attention window: 64 px chunks hold the margin
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=default_sigint)
     chunks = out / "mosaic.zarr" / "s0" / "c"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:

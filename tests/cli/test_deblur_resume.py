@@ -58,7 +58,17 @@ def _start(inputs: Path, out: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1"}
     return subprocess.Popen([sys.executable, "-c", "from midnet.cli.main import cli; cli()", "deblur", str(inputs),
                              "--out", str(out), "--device", "cpu", "--backend", "eager"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=default_sigint)
+
+
+def default_sigint() -> None:
+    """Ctrl-C's default action in the child: a run started in the background by a
+    non-interactive shell (nohup, CI runners) inherits SIGINT ignored, and the CLI rightly
+    leaves an ignored signal ignored, so the test's SIGINT would never arrive."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _stop_after_first_output(proc: subprocess.Popen, out: Path, signum: int) -> tuple[int, str]:

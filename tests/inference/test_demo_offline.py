@@ -44,7 +44,8 @@ def test_demo_runs_offline(offline, tmp_path: Path) -> None:
 
     numbers = json.loads(result.output[result.output.index("{"):])
     assert "crop shipped with midnet" in numbers["group"] and numbers["image_rows"] == 448
-    assert numbers["psnr_restored"] > numbers["psnr_blurry"] + 0.5
+    # registered (the headline): as captured, the move between the two captures hides the gain
+    assert numbers["psnr_restored_registered"] > numbers["psnr_blurry_registered"] + 0.5
 
 
 def test_other_groups_need_the_data_and_say_so(offline, tmp_path: Path) -> None:

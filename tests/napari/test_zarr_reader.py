@@ -15,7 +15,7 @@ pytest.importorskip("ome_zarr")
 from ngff_inputs import grains, write_ome_zarr  # noqa: E402
 
 
-def test_a_store_opens_lazily_with_scale_axes_and_channels(tmp_path, midnet_plugin, viewer_factory):
+def test_a_store_opens_lazily_with_scale_axes_and_channels(tmp_path, viewer):
     import dask.array as da
 
     from midnet.napari.zarr_reader import get_reader
@@ -24,7 +24,6 @@ def test_a_store_opens_lazily_with_scale_axes_and_channels(tmp_path, midnet_plug
     data = grains((2, 160, 144))
     write_ome_zarr(store, data, axes="cyx", version="0.5", chunk=64, levels=3, pixel_nm=2.5)
     assert get_reader(str(store)) is not None and get_reader(str(tmp_path)) is None
-    viewer = viewer_factory()
     layers = viewer.open(str(store), plugin="midnet")
     assert [layer.name for layer in layers] == ["detector 0", "detector 1"]
     for index, layer in enumerate(layers):

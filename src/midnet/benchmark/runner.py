@@ -313,7 +313,7 @@ class _Benchmark:
         for name, path in given.items():
             self.log(f"table 1: {name} with official weights {path}")
             model = load_pretrained(name, path)
-            means = self._score_network(model, f"{name} (pre-trained)", tlc=self._tlc(256))
+            means = self._score_network(model, f"{name} (pre-trained)", tlc=True if self.cfg.eval.tlc is True else self._tlc())
             table.rows.append({"method": name, "weights": Path(path).name, **means,
                                "delta_psnr": means["psnr"] - psnr0})
             del model

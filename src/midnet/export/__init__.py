@@ -41,7 +41,9 @@ def load_for_export(model: str | Path | None = None) -> tuple[nn.Module, str]:
     """
     from midnet.inference.deblurrer import Deblurrer
 
-    deblurrer = Deblurrer.from_pretrained(model, device="cpu", tile=None)
+    # global channel-attention pooling (tlc=False): the exported graph restores whole images, as
+    # `midnet deblur --tlc 0` does; TLC's window sizes are set by a calibration pass, not traced
+    deblurrer = Deblurrer.from_pretrained(model, device="cpu", tile=None, tlc=False)
     name = deblurrer.model_name
     return deblurrer.model.eval(), Path(name).stem if Path(name).suffix else name
 
