@@ -20,13 +20,17 @@ from midnet.io import SUFFIXES
 LayerData = tuple[Any, dict[str, Any], str]
 
 
+def single_path(path: str | list[str]) -> str | None:
+    """The one path napari offers (a list of one), or None for several: each reader takes one."""
+    if isinstance(path, list):
+        return path[0] if len(path) == 1 else None
+    return path
+
+
 def get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerData]] | None:
     """npe2 ``get_reader``: our reader for one supported image file, else None (napari asks others)."""
-    if isinstance(path, list):
-        if len(path) != 1:
-            return None
-        path = path[0]
-    if Path(path).suffix.lower() not in SUFFIXES or not Path(path).is_file():
+    path = single_path(path)
+    if path is None or Path(path).suffix.lower() not in SUFFIXES or not Path(path).is_file():
         return None
     return read_sem
 

@@ -16,13 +16,11 @@ LayerData = tuple[Any, dict[str, Any], str]
 
 def get_reader(path: str | list[str]) -> Callable[[str | list[str]], list[LayerData]] | None:
     """npe2 ``get_reader``: this reader for one OME-Zarr folder, else None."""
-    if isinstance(path, list):
-        if len(path) != 1:
-            return None
-        path = path[0]
     from midnet.io.omezarr import is_ome_zarr
+    from midnet.napari.reader import single_path
 
-    return read_ome_zarr_layers if is_ome_zarr(path) else None
+    path = single_path(path)
+    return read_ome_zarr_layers if path is not None and is_ome_zarr(path) else None
 
 
 def layer_data(path: str | Path) -> LayerData:
