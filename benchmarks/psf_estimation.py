@@ -37,6 +37,7 @@ from midnet.data.corpus import corpus_sources, load_corpus
 from midnet.data.defocus_dataset import center_crop
 from midnet.io.atomic import atomic_write_text
 from midnet.psf import PSF, estimate_array
+from midnet.psf.estimate import DEFAULT_METHOD, METHODS
 
 SIGMAS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
 NOISE = 3.0
@@ -64,7 +65,7 @@ def angle_error(a: float, b: float) -> float:
     return min(d, 180.0 - d)
 
 
-def run(images: list, crop: int, *, progress: bool = True) -> list[dict]:
+def run(images: list, crop: int, *, progress: bool = True, method: str = DEFAULT_METHOD) -> list[dict]:
     rows: list[dict] = []
     for i, im in enumerate(images):
         clean = q8(center_crop(im.image, crop).astype(np.float64))
@@ -76,7 +77,7 @@ def run(images: list, crop: int, *, progress: bool = True) -> list[dict]:
         for j, (case, psf, noise, shot) in enumerate(cases):
             x = degrade(clean, psf, noise, np.random.default_rng([11, i, j]), shot)
             t0 = time.perf_counter()
-            est = estimate_array(x, max_value=255.0, with_map=False)
+            est = estimate_array(x, max_value=255.0, with_map=False, method=method)
             rows.append({"image": im.name, "source": im.source, "case": case, "true_psf": str(psf),
                          "true_sigma": psf.sigma_px, "true_minor": psf.sigma_minor_px, "true_angle": psf.angle_deg,
                          "noise": noise, "est_psf": str(est.psf), "est_family": est.psf.family,
@@ -172,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--per-source", type=int, default=0, help="at most this many images per source (0: all)")
     ap.add_argument("--crop", type=int, default=768)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD, help="the estimator measured")
     args = ap.parse_args(argv)
     if args.exclude_held_out:
         images = load_corpus(args.corpus, exclude_sources=HELD_OUT_SOURCES)
@@ -181,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         images = [im for src in corpus_sources(images) for im in [i for i in images if i.source == src][:args.per_source]]
     sources = corpus_sources(images)
     t0 = time.time()
-    rows = run(images, args.crop)
+    rows = run(images, args.crop, method=args.method)
     s = summarise(rows)
     cmd = "PYTHONPATH=src python benchmarks/psf_estimation.py " + " ".join(sys.argv[1:] if argv is None else argv)
     md = markdown(s, cmd, sources, len(images), args.crop) + f"\n({time.time() - t0:.0f} s)\n"

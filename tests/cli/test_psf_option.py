@@ -96,3 +96,17 @@ def test_a_blind_model_refuses_a_psf_and_names_the_psf_aware_one(inputs: Path, t
     auto = _run(str(inputs / "b.png"), "--out", str(tmp_path / "auto"), "--psf", "auto", "--model", "sem-general")
     assert auto.exit_code == 0 and "sem-general is a blind model; --psf auto changes nothing" in auto.output
     assert ": PSF " not in auto.output
+
+
+def test_a_given_noise_is_printed_and_recorded(inputs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = _run(str(inputs / "a.tif"), "--out", str(out), "--psf", "gaussian:2", "--noise", "2")
+    assert result.exit_code == 0, result.output
+    assert f"{inputs / 'a.tif'}: PSF gaussian σ 2 px (given); noise 2/255 given" in result.output
+    with tifffile.TiffFile(out / "a.tif") as tif:
+        assert "psf gaussian:2 given noise 0.007843 given" in tif.pages[0].tags[11].value
+
+
+def test_a_negative_noise_is_a_usage_error(inputs: Path, tmp_path: Path, no_model) -> None:
+    result = _run(str(inputs), "--out", str(tmp_path / "out"), "--noise", "-1")
+    assert result.exit_code == 2 and "--noise" in result.output

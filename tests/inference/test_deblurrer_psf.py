@@ -112,6 +112,42 @@ def test_psf_none_on_an_in_focus_image_changes_it_no_more_than_a_denoiser(previe
     assert not np.array_equal(out, noisy)  # it does run the network (it denoises a little)
 
 
+def test_a_given_noise_level_steers_the_denoising_of_fine_texture() -> None:
+    """Fine texture reads as noise (the textured specimen: about 11 grey levels estimated for 1
+    added), so ``psf none`` alone smooths it away (38 dB against the noisy input); told the true
+    noise, the network changes the image no more than a denoiser would (issue 18's 45 dB bar)."""
+    clean = textured((192, 256), seed=3) * 255
+    noisy = np.clip(np.rint(clean + np.random.default_rng(0).normal(0, 1.0, clean.shape)), 0, 255).astype(np.uint8)
+    estimated = Deblurrer.from_pretrained("sem-psf-preview", device="cpu", psf="none")
+    told = Deblurrer.from_pretrained(device="cpu", psf="none", noise=1.0)  # noise alone picks the PSF model
+    assert told.model_name == models.PSF_MODEL
+    loose = score(estimated(noisy), noisy).psnr
+    tight = score(told(noisy), noisy).psnr
+    assert estimated.last_psf.noise_sigma * 255 > 5 and not estimated.last_psf.noise_given
+    assert told.last_psf.noise_sigma == pytest.approx(1 / 255) and told.last_psf.noise_given
+    assert tight >= 45.0 > loose
+    assert "noise 1/255 given" in told.last_psf.describe() and "noise" in told.last_psf.note()
+
+
+def test_a_given_noise_is_in_grey_levels_of_the_images_white() -> None:
+    """12-bit data in uint16: noise 16 is 16/4095 of white, as `midnet estimate` reports it."""
+    image = (textured((128, 160), seed=5) * 4095).astype(np.uint16)
+    d = Deblurrer.from_pretrained(device="cpu", psf="none", noise=16.0)
+    d(image, max_value=4095)
+    assert d.last_psf.noise_sigma == pytest.approx(16 / 4095)
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan")])
+def test_a_bad_noise_level_is_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match="noise must be a finite"):
+        Deblurrer.from_pretrained("sem-psf-preview", device="cpu", noise=bad)
+
+
+def test_a_blind_model_is_not_told_the_noise() -> None:
+    with pytest.raises(ValueError, match="blind model, which is not told the noise"):
+        Deblurrer.from_pretrained("sem-general", device="cpu", noise=2.0)
+
+
 def test_the_psf_goes_into_the_output_files_note(preview: Deblurrer, blurred, tmp_path: Path) -> None:
     _, image = blurred
     tifffile.imwrite(tmp_path / "a.tif", image)  # tifffile fills Software: the note goes to ProcessingSoftware

@@ -203,7 +203,7 @@ def check_output_folder(outdir: Path) -> str | None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary (errors are still printed).")
 def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: str, backend: str,
             tile: int | None, tlc: int | None, overlap: int | None, batch_size: int | None, databar: str | int,
-            psf: str | None, psf_map: bool, cluster: str | None, resume: bool, chunk: int | None, recursive: bool,
+            psf: str | None, psf_map: bool, noise: float | None, cluster: str | None, resume: bool, chunk: int | None, recursive: bool,
             overwrite: bool, skip_existing: bool, verbose: bool, quiet: bool) -> None:
     """Deblur SEM images: INPUT... are files, folders or glob patterns.
 
@@ -223,7 +223,7 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
         sys.exit(run_cluster(inputs, outdir, cluster=cluster, resume=resume, chunk=chunk, recursive=recursive,
                              overwrite=overwrite, quiet=quiet, verbose=verbose, databar=databar, model=model,
                              device=device, backend=backend, tile=tile, tlc=tlc, overlap=overlap,
-                             batch_size=batch_size, psf=psf, collect=collect_inputs, check_output=check_output_folder))
+                             batch_size=batch_size, psf=psf, noise=noise, collect=collect_inputs, check_output=check_output_folder))
     result = BatchResult()
     progress: BatchProgress | None = None
     with stop_on_signals():
@@ -231,7 +231,7 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
             pairs, errors, skipped = _checked_inputs(inputs, outdir, recursive)
             result.jobs = len(pairs)
             deblurrer = _load(model, device, backend, tile, overlap, batch_size, tlc, pairs, quiet,
-                              psf=psf, psf_map=psf_map)
+                              psf=psf, psf_map=psf_map, noise=noise)
             note = blind_model_note(deblurrer.model_name, psf, psf_map, deblurrer.psf_aware)
             if note:
                 click.echo(note, err=True)
@@ -297,7 +297,7 @@ def _checked_inputs(inputs: tuple[str, ...], outdir: Path,
 
 def _load(model: str | None, device: str, backend: str, tile: int | None, overlap: int | None,
           batch_size: int | None, tlc: int | None, pairs: list[tuple[Path, Path]], quiet: bool, *,
-          psf: str | None = None, psf_map: bool = False):
+          psf: str | None = None, psf_map: bool = False, noise: float | None = None):
     """The Deblurrer, prepared (compiled when the job is large, `COMPILE_MIN_MEGAPIXELS`)."""
     from midnet.inference.deblurrer import Deblurrer
 
@@ -305,7 +305,7 @@ def _load(model: str | None, device: str, backend: str, tile: int | None, overla
         deblurrer = Deblurrer.from_pretrained(model, device=device, tile=tile, overlap=overlap,
                                               batch_size=batch_size, tlc=tlc_value(tlc),
                                               backend="eager" if backend == "eager" else "auto",
-                                              psf=psf, psf_map=psf_map)
+                                              psf=psf, psf_map=psf_map, noise=noise)
     except (FileNotFoundError, ValueError, KeyError) as exc:
         raise usage_error(exc) from None
     if not quiet:

@@ -122,7 +122,8 @@ def run_cluster(inputs: tuple[str, ...], outdir: Path, *, cluster: str | None, r
                 recursive: bool,
                 overwrite: bool, quiet: bool, verbose: bool, databar: str | int, model: str | None, device: str,
                 backend: str, tile: int | None, tlc: int | None, overlap: int | None, batch_size: int | None,
-                psf: str | None, collect: Callable[..., Any], check_output: Callable[[Path], str | None]) -> int:
+                psf: str | None, collect: Callable[..., Any], check_output: Callable[[Path], str | None],
+                noise: float | None = None) -> int:
     """Run the deblur command on Dask; returns the exit code (usage errors exit 2 here)."""
     try:
         from midnet.cluster import client as clients
@@ -147,7 +148,8 @@ def run_cluster(inputs: tuple[str, ...], outdir: Path, *, cluster: str | None, r
     workers = where.workers or (clients.default_workers() if where.kind == "local" else 1)
     threads = cpu_threads(workers) if where.kind == "local" else None
     spec = DeblurrerSpec(model=model, device=device, tile=tile, overlap=overlap, batch_size=batch_size,
-                         tlc=tlc, backend="eager" if backend == "eager" else "auto", psf=psf, threads=threads)
+                         tlc=tlc, backend="eager" if backend == "eager" else "auto", psf=psf, noise=noise,
+                         threads=threads)
     try:
         spec.load()  # a bad model is a usage error here, before any worker starts
     except (FileNotFoundError, ValueError, KeyError) as exc:

@@ -31,7 +31,8 @@ def parse_psf_option(_ctx: click.Context | None, _param: click.Parameter | None,
 
 
 def psf_options() -> Callable[[F], F]:
-    """The two options, in this order: ``psf`` (str | None) and ``psf_map`` (bool)."""
+    """The three options, in this order: ``psf`` (str | None), ``psf_map`` (bool) and ``noise``
+    (float | None)."""
     psf = click.option(
         "--psf", "psf", default=None, metavar="auto|SPEC|none", callback=parse_psf_option,
         help="Tell the PSF-aware model the blur: auto (estimate it per file), a spec such as gaussian:2.0, "
@@ -42,8 +43,14 @@ def psf_options() -> Callable[[F], F]:
         help="Estimate the PSF per tile and restore each tile with its own (blur that varies across the "
              "image); implies --psf auto.")
 
+    noise = click.option(
+        "--noise", "noise", type=click.FloatRange(min=0), default=None, metavar="SIGMA",
+        help="Tell the PSF-aware model the noise: σ at mid-grey in grey levels of the file's range (what "
+             "midnet estimate prints as noise); default: estimated per file. Use it when fine texture "
+             "reads as noise.")
+
     def apply(f: F) -> F:
-        return psf(psf_map(f))
+        return psf(psf_map(noise(f)))
     return apply
 
 

@@ -33,6 +33,8 @@ class DeblurrerSpec:
     tlc: int | None = None  # as --tlc: None the model's training crop, 0 off, N a crop size
     backend: str = "auto"
     psf: str | None = None
+    #: the noise σ the user gave (grey levels), None: estimated
+    noise: float | None = None
     #: intra-op threads of a CPU worker (None: leave torch's default)
     threads: int | None = None
 
@@ -55,7 +57,8 @@ class DeblurrerSpec:
             torch.set_num_threads(self.threads)
         deblurrer = Deblurrer.from_pretrained(self.model, device=worker_device(self.device), tile=self.tile,
                                               overlap=self.overlap, batch_size=self.batch_size,
-                                              tlc=True if self.tlc is None else (self.tlc or False), backend=self.backend, psf=self.psf)
+                                              tlc=True if self.tlc is None else (self.tlc or False), backend=self.backend, psf=self.psf,
+                                              noise=self.noise)
         deblurrer.cluster_spec = self  # a blockwise graph then sends the spec, not the weights
         # as the serial deblur does for small jobs: a compiled model only when one is cached (or
         # asked for), so that no worker spends its first minute compiling

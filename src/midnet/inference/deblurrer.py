@@ -125,7 +125,7 @@ class Deblurrer:
                  tile: int | None = None, overlap: int | None = None, batch_size: int | None = None,
                  tlc: bool | int = True, model_name: str | None = None,
                  backend: str | None = None, psf: PSFArg = None, psf_map: bool = False,
-                 psf_tile: int = psf_tiles.TILE, _owned: bool = False) -> None:
+                 psf_tile: int = psf_tiles.TILE, noise: float | None = None, _owned: bool = False) -> None:
         import copy
 
         backend = backend or os.environ.get("MIDNET_BACKEND") or DEFAULT_BACKEND
@@ -158,6 +158,9 @@ class Deblurrer:
         self.psf_tile = int(psf_tile)
         #: ``"auto"`` or a `PSF` for a PSF-aware model, None for a blind one
         self.psf = self._check_psf(parse_psf(psf))
+        #: σ at mid-grey in grey levels of the image's value of white, given by the user (None:
+        #: estimated per image); only a PSF-aware model is told the noise
+        self.noise = _check_noise(noise, self.psf_aware)
         #: the PSF the last restored image (or page) was given; None for a blind model
         self.last_psf: PSFUsed | None = None
         #: called with (done, total) after every tile of a tiled image (progress bars)
@@ -176,14 +179,14 @@ class Deblurrer:
                         tile: int | None = None, overlap: int | None = None,
                         batch_size: int | None = None, tlc: bool | int = True,
                         backend: str | None = None, psf: PSFArg = None, psf_map: bool = False,
-                        psf_tile: int = psf_tiles.TILE) -> Deblurrer:
+                        psf_tile: int = psf_tiles.TILE, noise: float | None = None) -> Deblurrer:
         """Load a model name with trained weights, a checkpoint file, or (``None``) the default model.
 
         An architecture name without weights is refused (:class:`midnet.models.NoWeightsError`).
-        With ``psf`` (or ``psf_map``) and no name, the PSF-aware model (``models.PSF_MODEL``) is
-        loaded instead of the default, as ``midnet deblur --psf`` does.
+        With ``psf``, ``psf_map`` or ``noise`` and no name, the PSF-aware model
+        (``models.PSF_MODEL``) is loaded instead of the default, as ``midnet deblur --psf`` does.
         """
-        if name_or_path is None and (psf is not None or psf_map):
+        if name_or_path is None and (psf is not None or psf_map or noise is not None):
             name_or_path = models.PSF_MODEL
         if name_or_path is None:
             name_or_path = models.DEFAULT_MODEL
@@ -196,7 +199,7 @@ class Deblurrer:
         name = Path(name_or_path).name if Path(str(name_or_path)).suffix else str(name_or_path)
         return cls(model, device=device, tile=tile, overlap=overlap, batch_size=batch_size,
                    tlc=tlc, model_name=name, backend=backend, psf=psf, psf_map=psf_map, psf_tile=psf_tile,
-                   _owned=True)
+                   noise=noise, _owned=True)
 
     def _check_psf(self, psf: PSF | str | None) -> PSF | str | None:
         """The PSF setting for this model: a blind model takes none (auto is accepted and
@@ -417,7 +420,7 @@ class Deblurrer:
         colour, alpha = _split_alpha(array)
         area = colour[:height - rows]
         scaled, unscale = _to_unit(area, max_value)
-        used = self.psf_for(scaled, psf)
+        used = self.psf_for(scaled, psf, white=_white(area, max_value))
         restored = unscale(self._restore_channels(scaled, used))
         self.last_psf = used
         out = array.copy()
@@ -429,15 +432,18 @@ class Deblurrer:
             out[..., -1] = alpha
         return out
 
-    def psf_for(self, scaled: np.ndarray, psf: PSFArg = None) -> PSFUsed | None:
+    def psf_for(self, scaled: np.ndarray, psf: PSFArg = None, white: float = 1.0) -> PSFUsed | None:
         """The `PSFUsed` for an (H, W) or (H, W, K) float image in [0, 1] (colour: its luma);
-        None for a blind model. ``psf`` overrides the Deblurrer's setting."""
+        None for a blind model. ``psf`` overrides the Deblurrer's setting; ``white`` converts a
+        given `noise` (grey levels) to [0, 1] units."""
         if not self.psf_aware:
             self._check_psf(parse_psf(psf))  # a blind model given a PSF per call: the same error
             return None
         choice = self.psf if psf is None else self._check_psf(parse_psf(psf))
         grey = grey_of(scaled)
-        return choose_tile_psfs(grey, self.psf_tile) if self.psf_map else choose_psf(grey, choice)
+        noise = None if self.noise is None else self.noise / white
+        return (choose_tile_psfs(grey, self.psf_tile, noise) if self.psf_map
+                else choose_psf(grey, choice, noise))
 
     @staticmethod
     def _databar_rows(array: np.ndarray, databar: DataBar, max_value: int | None = None) -> int:
@@ -564,6 +570,28 @@ def _split_alpha(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     if array.shape[2] in (2, 4):
         return array[:, :, :-1], array[:, :, -1].copy()
     return array, None
+
+
+def _check_noise(noise: float | None, psf_aware: bool) -> float | None:
+    """A given noise level: finite and ≥ 0, and only for a PSF-aware model (a blind one is not told)."""
+    if noise is None:
+        return None
+    value = float(noise)
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"noise must be a finite σ ≥ 0 in grey levels, got {noise}")
+    if not psf_aware:
+        raise ValueError(f"noise {value:g}: this is a blind model, which is not told the noise; use the "
+                         f"PSF-aware model ({models.PSF_MODEL!r})")
+    return value
+
+
+def _white(array: np.ndarray, max_value: int | None) -> float:
+    """The value of white `_to_unit` divides by, in the image's own grey levels (1 for floats)."""
+    if max_value:
+        return float(max_value)
+    if np.issubdtype(array.dtype, np.integer):
+        return float(np.iinfo(array.dtype).max)
+    return 1.0
 
 
 def _to_unit(array: np.ndarray, max_value: int | None = None) -> tuple[np.ndarray, Any]:

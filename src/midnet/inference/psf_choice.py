@@ -8,7 +8,9 @@ line `midnet deblur` prints per file, `PSFUsed.note` what the output's processin
 noise); an image that reads as in focus (probability at least
 `midnet.psf.tiles.IN_FOCUS_CUTOFF`) is given ``none``, because that is what the network was
 trained to get for in-focus images (a small estimated width would make it sharpen noise). A
-given PSF is used as it is; the noise level is always estimated from the image.
+given PSF is used as it is. The noise level is estimated from the image unless the user gives
+it (``noise``): a texture finer than the noise can read as noise, and the user who knows the
+detector's noise can say so.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ class PSFUsed:
     ``psf``: what the network was given (``none``: denoise only); with per-tile PSFs, the
     whole-image estimate, and ``tiles`` the per-tile ones. ``estimate``: the whole-image
     estimate when there was one (also when ``none`` was chosen because the image is in focus).
-    ``noise_sigma``: σ at mid-grey in [0, 1] units (×255 for 8-bit grey levels).
+    ``noise_sigma``: σ at mid-grey in [0, 1] units (×255 for 8-bit grey levels);
+    ``noise_given``: whether the user gave it (else it was estimated).
     """
 
     psf: PSF
@@ -80,6 +83,7 @@ class PSFUsed:
     in_focus: float | None = None
     estimate: PSF | None = None
     tiles: tuple[TileEstimate, ...] | None = None
+    noise_given: bool = False
 
     def describe(self) -> str:
         """One line for people: ``PSF gaussian σ 2.1 px (estimated)``."""
@@ -89,39 +93,51 @@ class PSFUsed:
             span = f"{self.psf.family} σ {min(widths):.2g}–{max(widths):.2g} px" if widths else "none"
             extra = f", {focused} in focus" if focused and widths else ""
             count = f"{len(self.tiles)} tile" + ("s" if len(self.tiles) > 1 else "")
-            return f"PSF per tile: {span} over {count}{extra} ({self.source})"
+            return f"PSF per tile: {span} over {count}{extra} ({self.source}){self._noise_note()}"
         why = ""
         if self.psf.family == "none" and self.source == "estimated" and self.in_focus is not None:
             why = f", in focus P={self.in_focus:.2f}"
         denoise = ", denoise only" if self.psf.family == "none" else ""
-        return f"PSF {describe_psf(self.psf)}{denoise} ({self.source}{why})"
+        return f"PSF {describe_psf(self.psf)}{denoise} ({self.source}{why}){self._noise_note()}"
+
+    def _noise_note(self) -> str:
+        """``; noise 2.0/255 given`` when the user gave the noise (the estimate is not printed)."""
+        return f"; noise {self.noise_sigma * 255:.3g}/255 given" if self.noise_given else ""
 
     def note(self) -> str:
         """Short and machine-readable, for the output's processing note: ``psf gaussian:2.1 estimated``."""
         if self.tiles:
             widths = self._tile_widths()
             span = f"{self.psf.family}:{min(widths):.3g}-{max(widths):.3g}" if widths else "none"
-            return f"psf per tile {span} ({len(self.tiles)} tiles) {self.source}"
-        return f"psf {self.psf} {self.source}"
+            return f"psf per tile {span} ({len(self.tiles)} tiles) {self.source}{self._noise_tag()}"
+        return f"psf {self.psf} {self.source}{self._noise_tag()}"
+
+    def _noise_tag(self) -> str:
+        return f" noise {self.noise_sigma:.4g} given" if self.noise_given else ""
 
     def _tile_widths(self) -> list[float]:
         """σ-equivalent widths of the tiles that were given a blur (not ``none``)."""
         return [t.psf.sigma_px for t in self.tiles or () if t.psf.family != "none"]
 
 
-def choose_psf(grey: np.ndarray, psf: PSF | Literal["auto"]) -> PSFUsed:
-    """The `PSFUsed` for a grey float image in [0, 1]: estimated (``auto``) or given."""
+def choose_psf(grey: np.ndarray, psf: PSF | Literal["auto"], noise: float | None = None) -> PSFUsed:
+    """The `PSFUsed` for a grey float image in [0, 1]: estimated (``auto``) or given.
+
+    ``noise``: σ at mid-grey in [0, 1] units, given by the user; None: estimated."""
+    grey = np.asarray(grey, np.float64)
     if psf == AUTO:
-        est = estimate_array(np.asarray(grey, np.float64), with_map=False)
+        est = estimate_array(grey, with_map=False)
         chosen = PSF("none") if est.in_focus >= IN_FOCUS_CUTOFF else est.psf
-        return PSFUsed(chosen, "estimated", est.noise.sigma_mid, est.in_focus, est.psf)
-    return PSFUsed(psf, "given", estimate_noise(np.asarray(grey, np.float64)).sigma_mid)
+        sigma = est.noise.sigma_mid if noise is None else float(noise)
+        return PSFUsed(chosen, "estimated", sigma, est.in_focus, est.psf, noise_given=noise is not None)
+    sigma = estimate_noise(grey).sigma_mid if noise is None else float(noise)
+    return PSFUsed(psf, "given", sigma, noise_given=noise is not None)
 
 
-def choose_tile_psfs(grey: np.ndarray, tile: int) -> PSFUsed:
+def choose_tile_psfs(grey: np.ndarray, tile: int, noise: float | None = None) -> PSFUsed:
     """The `PSFUsed` with one estimated PSF per half-overlapping ``tile`` px tile
     (`midnet.psf.tiles`); its ``psf`` is the whole-image estimate the tiles take their family from."""
-    whole = choose_psf(grey, AUTO)
+    whole = choose_psf(grey, AUTO, noise)
     reference = whole.estimate or whole.psf
     tiles = estimate_tiles(grey, tile_layout(*grey.shape, tile), reference)
     return replace(whole, psf=reference, tiles=tuple(tiles))

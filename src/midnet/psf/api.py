@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from midnet.psf.estimate import BlurEstimate, estimate_array
+from midnet.psf.estimate import DEFAULT_METHOD, BlurEstimate, estimate_array
 
 #: BT.601 luma, as the rest of midnet turns colour into grey
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -39,7 +39,8 @@ def grey_unit_range(array: np.ndarray, max_value: float | None) -> np.ndarray:
     return x
 
 
-def estimate_file(path: str | Path, *, with_map: bool = True, databar: int | str = "auto") -> BlurEstimate:
+def estimate_file(path: str | Path, *, with_map: bool = True, databar: int | str = "auto",
+                  method: str = DEFAULT_METHOD) -> BlurEstimate:
     """`BlurEstimate` of the first page of an image file; errors are one line naming the file."""
     from midnet.io import read_image
 
@@ -51,23 +52,25 @@ def estimate_file(path: str | Path, *, with_map: bool = True, databar: int | str
     if rows:
         grey = grey[: grey.shape[0] - rows]
     try:
-        return estimate_array(grey, max_value=float(top or 1.0), with_map=with_map, file=str(path))
+        return estimate_array(grey, max_value=float(top or 1.0), with_map=with_map, file=str(path),
+                              method=method)
     except ValueError as exc:
         message = str(exc)
         raise ValueError(message if message.startswith(str(path)) else f"{path}: {message}") from None
 
 
-def estimate_blur(image: str | Path | np.ndarray, *, with_map: bool = True, max_value: float | None = None
-                  ) -> BlurEstimate:
+def estimate_blur(image: str | Path | np.ndarray, *, with_map: bool = True, max_value: float | None = None,
+                  method: str = DEFAULT_METHOD) -> BlurEstimate:
     """Blur, noise and focus of one image: a file path, or a grey array.
 
     An integer array is scaled by ``max_value`` (default its dtype's maximum); a float array
     must be in [0, 1] (or is stretched to it). Noise is reported in grey levels of that range.
+    ``method``: ``"spectral"`` or ``"learned"`` (`midnet.psf.estimate.METHODS`).
     """
     if isinstance(image, (str, Path)):
-        return estimate_file(image, with_map=with_map)
+        return estimate_file(image, with_map=with_map, method=method)
     array = np.asarray(image)
     if max_value is None and np.issubdtype(array.dtype, np.integer):
         max_value = float(np.iinfo(array.dtype).max)
     grey = grey_unit_range(array, max_value)
-    return estimate_array(grey, max_value=float(max_value or 1.0), with_map=with_map)
+    return estimate_array(grey, max_value=float(max_value or 1.0), with_map=with_map, method=method)

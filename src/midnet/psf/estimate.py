@@ -60,6 +60,9 @@ IN_FOCUS_SCALE = 0.08
 #: the per-tile map: region size and step (px); each region is itself Welch-averaged
 MAP_REGION = 256
 MAP_STEP = 128
+#: the estimators of the whole-image PSF: this module's spectral fit, or `midnet.psf.learned`
+METHODS = ("spectral", "learned")
+DEFAULT_METHOD = "spectral"
 _START_WIDTHS = (0.3, 1.0, 2.0, 4.0, 8.0)
 _BOUNDS_LOG_SIGMA = (math.log(0.05), math.log(40.0))
 
@@ -255,8 +258,13 @@ def in_focus_probability(psf: PSF) -> float:
 
 
 def estimate_array(image: np.ndarray, *, max_value: float = 1.0, with_map: bool = True,
-                   file: str | None = None) -> BlurEstimate:
-    """`BlurEstimate` of a grey float image in [0, 1] (data bar already cut off)."""
+                   file: str | None = None, method: str = DEFAULT_METHOD) -> BlurEstimate:
+    """`BlurEstimate` of a grey float image in [0, 1] (data bar already cut off).
+
+    ``method``: `METHODS`; the noise and the width map are the same for both. An image smaller
+    than the learned estimator's patch is estimated by the spectral fit."""
+    if method not in METHODS:
+        raise ValueError(f"unknown estimation method {method!r}; choose from {', '.join(METHODS)}")
     x = np.asarray(image)
     if x.ndim != 2:
         raise ValueError(f"{file or 'image'}: expected a grey (H, W) image, got shape {x.shape}")
@@ -268,15 +276,25 @@ def estimate_array(image: np.ndarray, *, max_value: float = 1.0, with_map: bool 
     x = x.astype(np.float64)
     noise = estimate_noise(x)
     if float(np.ptp(x)) == 0.0:  # a constant frame has no blur to see
-        psf = PSF("none")
+        psf, focus = PSF("none"), 1.0
+    elif method == "learned" and min(x.shape) >= _learned_patch():
+        from midnet.psf.learned import shipped
+
+        psf, focus = shipped().predict(x)
     else:
         psf = fit_psf(x, min(TILE, *x.shape))
+        focus = in_focus_probability(psf)
     smap = centres = None
     if with_map and psf.family != "none" and min(x.shape) >= MAP_REGION:
         smap, cy, cx = sigma_map(x)
         centres = (cy, cx)
-    return BlurEstimate(psf, noise, in_focus_probability(psf) if psf.family != "none" else 1.0,
-                        max_value=max_value, sigma_map=smap, map_centres=centres, file=file)
+    return BlurEstimate(psf, noise, focus, max_value=max_value, sigma_map=smap, map_centres=centres, file=file)
 
 
-__all__ = ["BlurEstimate", "estimate_array", "fit_psf", "sigma_map", "in_focus_probability", "welch_spectrum"]
+def _learned_patch() -> int:
+    from midnet.psf.learned import PATCH
+
+    return PATCH
+
+
+__all__ = ["METHODS", "DEFAULT_METHOD", "BlurEstimate", "estimate_array", "fit_psf", "sigma_map", "in_focus_probability", "welch_spectrum"]
