@@ -76,16 +76,20 @@ def test_too_small_a_margin_leaves_seams(local: Deblurrer) -> None:
     assert np.abs(out.astype(int) - whole.astype(int)).max() > 1
 
 
-def test_stacks_are_restored_plane_by_plane_and_lazily(plain: Deblurrer) -> None:
+def test_stacks_are_restored_plane_by_plane_and_lazily(plain: Deblurrer, monkeypatch) -> None:
     stack = np.stack([_grey(96, 112, seed=s, dtype=np.uint16) for s in (2, 3)])
     calls = []
-    plain.on_call = lambda: calls.append(1)
-    try:
-        lazy = plain.restore_dask(stack, chunks=((1, 1), (96,), (112,)))
-        assert not calls  # nothing ran yet
-        out = lazy.compute(scheduler="sync")
-    finally:
-        plain.on_call = None
+    restore = plain.restore_float
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return restore(*args, **kwargs)
+
+    monkeypatch.setattr(plain, "restore_float", counted)
+    lazy = plain.restore_dask(stack, chunks=((1, 1), (96,), (112,)))
+    assert not calls  # nothing ran yet
+    out = lazy.compute(scheduler="sync")
+    monkeypatch.undo()
     assert len(calls) == 2
     for plane, restored in zip(stack, out):
         np.testing.assert_array_equal(restored, plain(plane))

@@ -29,12 +29,13 @@ def _plans_agree(deblurrer: Deblurrer, image: np.ndarray) -> dict[str, float]:
     assert np.abs(whole - image).mean() > 0.5  # the model really changes the image
     for tile in (256, 512):
         deblurrer.tile = tile
-        passes: list[int] = []
-        deblurrer.on_tile = lambda done, total: passes.append(total)
-        restored = deblurrer(image).astype(int)
-        assert passes and passes[-1] > 1, f"{tile} px tiles: the image went through whole"
+        calls: list[int] = []
+        plan = deblurrer.plan(*image.shape[:2])
+        restored = deblurrer(image, progress=lambda done, total: calls.append(total)).astype(int)
+        assert not plan.whole, f"{tile} px tiles: the image went through whole"
+        assert calls and calls[-1] == plan.calls  # the tiler ran the plan it was given
         worst[f"tile {tile}"] = float(np.abs(restored - whole).max())
-    deblurrer.tile, deblurrer.on_tile = None, None
+    deblurrer.tile = None
     return worst
 
 

@@ -48,9 +48,11 @@ def test_whole_image_when_it_fits_the_budget_else_tiles(tiny_model: nn.Module, m
     deblurrer = Deblurrer(tiny_model, device="cpu", backend="eager", tlc=False)
     assert deblurrer.plan(1024, 1280).tile is None  # midnet-tiny: ~0.6 GB, within 1 GiB
     monkeypatch.setenv("MIDNET_MEMORY_BUDGET_MIB", "4")
-    tile, overlap, batch, context = deblurrer.plan(1024, 1280)
+    plan = deblurrer.plan(1024, 1280)
+    tile, overlap = plan.tile, plan.overlap
     assert tile is not None and tile * tile * budget.bytes_per_pixel(tiny_model, 1, 16) <= 4 * 2**20
-    assert tile % deblurrer.align == 0 and overlap % deblurrer.align == 0 and batch >= 1 and context == 0
+    assert tile % deblurrer.align == 0 and overlap % deblurrer.align == 0 and plan.batch >= 1 and plan.context == 0
+    assert plan.calls > 1 and (plan.height, plan.width) == (1024, 1280)
     assert Deblurrer(tiny_model, device="cpu", tile=0, backend="eager").plan(8192, 8192).tile is None
 
 
@@ -69,9 +71,9 @@ def test_budget_tiles_match_the_whole_image(tiny_model: nn.Module, make_image, m
     monkeypatch.setenv("MIDNET_MEMORY_BUDGET_MIB", "1.5")
     deblurrer = Deblurrer(tiny_model, device="cpu", backend="eager", tlc=False)
     seen: list[tuple[int, int]] = []
-    deblurrer.on_tile = lambda done, total: seen.append((done, total))
-    tiled = deblurrer(image)
+    tiled = deblurrer(image, progress=lambda done, total: seen.append((done, total)))
     assert seen and seen[-1][0] == seen[-1][1] > 1  # really tiled, progress reached the end
+    assert seen[-1][1] == deblurrer.plan(*image.shape[:2]).calls  # the plan counts what the tiler does
     diff = np.abs(tiled - whole)
     assert diff.mean() < 2e-3 and diff.max() < 2e-2
 

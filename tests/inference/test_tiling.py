@@ -124,3 +124,37 @@ def test_border_sees_mirrored_context_not_zeros() -> None:
 def test_out_of_memory_gives_up_below_min_tile() -> None:
     with pytest.raises(RuntimeError, match="out of memory even with"):
         tiled_inference(_RunsOutOfMemoryAbove(limit=8), torch.rand(1, 1, 300, 300), tile=128, align=16)
+
+
+def test_a_plan_counts_the_calls_the_tiler_makes(tiny_model) -> None:
+    """`TilePlan.calls` is what progress bars and the napari widget count: the tiler's own calls."""
+    from midnet.inference.tiling import TilePlan, run_plan
+
+    image = torch.rand(1, 1, 200, 260)
+    calls: list[tuple[int, int]] = []
+    plan = TilePlan(200, 260, tile=64, overlap=16, batch=2, align=16)
+    out = run_plan(plan, image, lambda b: tiny_model(b), progress=lambda d, t: calls.append((d, t)))
+    assert out.shape == image.shape
+    assert len(calls) == plan.calls > 1 and calls[-1] == (plan.calls, plan.calls)
+    assert TilePlan(200, 260, tile=512, align=16).whole and TilePlan(200, 260, tile=512, align=16).calls == 1
+    with pytest.raises(ValueError, match="plan for 100x100"):
+        run_plan(TilePlan(100, 100, align=16), image, lambda b: b)
+
+
+def test_a_set_cancel_event_stops_before_the_next_call(tiny_model) -> None:
+    import threading
+
+    from midnet.inference.tiling import Cancelled, TilePlan, run_plan
+
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def forward(batch: torch.Tensor) -> torch.Tensor:
+        seen.append(1)
+        cancel.set()  # the user presses Cancel during the first call
+        return batch
+
+    with pytest.raises(Cancelled):
+        run_plan(TilePlan(200, 260, tile=64, overlap=16, align=16), torch.rand(1, 1, 200, 260), forward,
+                 cancel=cancel)
+    assert len(seen) == 1

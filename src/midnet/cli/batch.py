@@ -108,7 +108,6 @@ def run_batch(deblurrer: Any, jobs: list[tuple[Path, Path]], *, databar: str | i
         else:
             todo.append((src, dst))
 
-    deblurrer.on_tile = progress.tiles
     writes: list[tuple[Path, Path, Future, float]] = []
 
     def settle(item: tuple[Path, Path, Future, float]) -> None:
@@ -137,7 +136,7 @@ def run_batch(deblurrer: Any, jobs: list[tuple[Path, Path]], *, databar: str | i
                     progress.start(index + result.skipped, src)
                     try:
                         image = current.result()
-                        restored = deblurrer.restore_image(image, databar=databar)
+                        restored = deblurrer.restore_image(image, databar=databar, progress=progress.tiles)
                         if not progress.quiet:
                             for line in psf_lines(src, restored):
                                 progress.echo(line)
@@ -159,4 +158,3 @@ def run_batch(deblurrer: Any, jobs: list[tuple[Path, Path]], *, databar: str | i
         for item in writes:
             if item[2].done():
                 settle(item)
-        deblurrer.on_tile = None

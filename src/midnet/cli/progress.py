@@ -90,7 +90,7 @@ class BatchProgress:
             from tqdm import tqdm
 
             if self._tiles_bar is None:
-                self._tiles_bar = tqdm(total=total, unit="tile", desc="  tiles", leave=False, file=self.stream)
+                self._tiles_bar = tqdm(total=total, unit="pass", desc="  passes", leave=False, file=self.stream)
             self._tiles_bar.update(done - self._tiles_bar.n)
             if done >= total:
                 self._tiles_bar.close()

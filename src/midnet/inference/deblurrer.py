@@ -26,10 +26,11 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,7 +39,7 @@ from torch import nn
 from midnet import models
 from midnet.inference import psf_tiles
 from midnet.inference.psf_choice import AUTO, PSFArg, PSFUsed, choose_psf, choose_tile_psfs, grey_of, parse_psf
-from midnet.inference.tiling import model_alignment, tiled_inference
+from midnet.inference.tiling import Progress, TilePlan, model_alignment, run_plan
 from midnet.psf import PSF
 from midnet.version import __version__
 
@@ -70,17 +71,6 @@ BACKENDS = ("auto", "compiled", "eager")
 #: TLC's training size for a model that does not state its own: NAFNet's training crop, the
 #: size official NAFNet converts its models at
 DEFAULT_TLC_SIZE = 256
-
-
-class Plan(NamedTuple):
-    """How an image goes through the model: one pass (``tile`` None) or tiles of ``tile`` px that
-    each read ``context`` px more on every interior side, blended over ``overlap`` px,
-    ``batch`` tiles per pass (`midnet.inference.tiling.tiled_inference`)."""
-
-    tile: int | None
-    overlap: int | None
-    batch: int
-    context: int = 0
 
 
 class Deblurrer:
@@ -163,13 +153,8 @@ class Deblurrer:
         self.noise = _check_noise(noise, self.psf_aware)
         #: the PSF the last restored image (or page) was given; None for a blind model
         self.last_psf: PSFUsed | None = None
-        #: called with (done, total) after every tile of a tiled image (progress bars)
-        self.on_tile: Callable[[int, int], None] | None = None
         #: called with a one-line message before a long one-off step (compiling)
         self.notify: Callable[[str], None] | None = None
-        #: called before every model call, whatever the backend (the napari widget counts its
-        #: progress and cancels with it; a compiled model runs no module hooks)
-        self.on_call: Callable[[], None] | None = None
         self._forward: Callable[[torch.Tensor], torch.Tensor] | None = None
         self._per_pixel: float | None = None
         self._radius: int | None = None
@@ -298,8 +283,8 @@ class Deblurrer:
             self._radius = effective_radius(self.model, self.in_channels)
         return max(self.align, -(-self._radius // self.align) * self.align)
 
-    def plan(self, height: int, width: int) -> Plan:
-        """The `Plan` for an image: ``tile`` None means one whole-image pass.
+    def plan(self, height: int, width: int) -> TilePlan:
+        """The `TilePlan` for an image: ``tile`` None means one whole-image pass.
 
         ``tile`` None (default): whole when the padded image fits the memory budget, else
         tiles whose passes (``tile + 2 * context``) fit it; an int: tiles that restore that
@@ -307,7 +292,7 @@ class Deblurrer:
         """
         padded = (-(-(height + 2 * self.align) // self.align) * self.align,
                   -(-(width + 2 * self.align) // self.align) * self.align)
-        whole = Plan(None, None, 1)
+        whole = TilePlan(height, width, align=self.align)
         if self.tile == 0:
             return whole
         context = self.context()
@@ -324,27 +309,33 @@ class Deblurrer:
         overlap = min(self.effective_overlap(), tile // 2)
         side = tile + 2 * context
         batch = self.batch_size or max(1, min(16, self.pixels_per_pass() // (side * side)))
-        return Plan(tile, overlap, batch, context)
+        return TilePlan(height, width, tile, overlap, batch, context, self.align)
 
     # -- arrays -------------------------------------------------------------------------------
 
-    def restore_float(self, image: np.ndarray, psf: PSFUsed | None = None) -> np.ndarray:
+    def restore_float(self, image: np.ndarray, psf: PSFUsed | None = None, *, progress: Progress | None = None,
+                      cancel: threading.Event | None = None) -> np.ndarray:
         """Restore a (C, H, W) float32 array in [0, 1] with C == the model's channels.
 
         ``psf`` (PSF-aware models): what the network is given, from `psf_for`; None: ``none``
-        with no noise. With per-tile PSFs each tile is restored with its own and blended."""
+        with no noise. With per-tile PSFs each tile is restored with its own and blended.
+        ``progress(done, total)`` after every model call (with per-tile PSFs: per PSF tile); a
+        set ``cancel`` event stops before the next call (`midnet.inference.tiling.Cancelled`)."""
         if psf is not None and psf.tiles:
             tiles = psf.tiles
 
             def one(context: np.ndarray, index: int) -> np.ndarray:
-                return self._restore_one(context.transpose(2, 0, 1), tiles[index].psf,
-                                         psf.noise_sigma).transpose(1, 2, 0)
+                out = self._restore_one(context.transpose(2, 0, 1), tiles[index].psf, psf.noise_sigma,
+                                        cancel=cancel).transpose(1, 2, 0)
+                if progress is not None:
+                    progress(index + 1, len(tiles))
+                return out
 
             planes = psf_tiles.restore_tiles(image.transpose(1, 2, 0), [t.span for t in tiles], one,
                                              margin=psf_tiles.MARGIN)
             return planes.transpose(2, 0, 1).astype(np.float32)
         return self._restore_one(image, psf.psf if psf is not None else None,
-                                 psf.noise_sigma if psf is not None else 0.0)
+                                 psf.noise_sigma if psf is not None else 0.0, progress=progress, cancel=cancel)
 
     def _psf_forward(self, psf: PSF | None, noise_sigma: float) -> Callable[[torch.Tensor], torch.Tensor]:
         """A batch forward of the PSF-aware network with ``psf`` and ``noise_sigma`` for every tile."""
@@ -360,46 +351,41 @@ class Deblurrer:
                                   noise_sigma=noise.expand(n))
         return run
 
-    def _restore_one(self, image: np.ndarray, psf: PSF | None, noise_sigma: float) -> np.ndarray:
+    def _restore_one(self, image: np.ndarray, psf: PSF | None, noise_sigma: float, *,
+                     progress: Progress | None = None, cancel: threading.Event | None = None) -> np.ndarray:
         """One (C, H, W) array through the tiler; a PSF-aware network gets ``psf`` and the noise."""
         self.prepare()
         tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
-        tile, overlap, batch, context = self.plan(*tensor.shape[2:])
+        plan = self.plan(*tensor.shape[2:])
         forward = self._forward
         if self.psf_aware:
             forward = self._psf_forward(psf, noise_sigma)
-            if tile and overlap is not None and psf is not None:  # tiles must also hold the PSF's reach
+            if plan.tile and plan.overlap is not None and psf is not None:  # tiles must also hold the PSF's reach
                 reach = -(-psf.default_radius() // self.align) * self.align
-                overlap = min(tile // 2, max(overlap, reach))
-        if self.on_call is not None:
-            hook, inner = self.on_call, forward
-
-            def forward(batch: torch.Tensor) -> torch.Tensor:
-                hook()
-                return inner(batch)
-        out = tiled_inference(self.model, tensor, tile=tile, overlap=overlap, batch_size=batch,
-                              device=self.device, align=self.align, forward=forward,
-                              on_tile=self.on_tile, context=context)
+                plan = replace(plan, overlap=min(plan.tile // 2, max(plan.overlap, reach)))
+        out = run_plan(plan, tensor, forward, device=self.device, progress=progress, cancel=cancel)
         return out[0].numpy()
 
-    def _restore_channels(self, colour: np.ndarray, psf: PSFUsed | None = None) -> np.ndarray:
-        """(H, W, K) float in [0, 1], K in (1, 3) -> same shape, by the channel rule."""
+    def _restore_channels(self, colour: np.ndarray, psf: PSFUsed | None = None, **calls: Any) -> np.ndarray:
+        """(H, W, K) float in [0, 1], K in (1, 3) -> same shape, by the channel rule; ``calls``:
+        ``progress`` and ``cancel`` for `restore_float`."""
         k = colour.shape[2]
         if self.in_channels == k:
-            return self.restore_float(colour.transpose(2, 0, 1), psf).transpose(1, 2, 0)
+            return self.restore_float(colour.transpose(2, 0, 1), psf, **calls).transpose(1, 2, 0)
         if self.in_channels == 1:
             if all(np.array_equal(colour[..., 0], colour[..., c]) for c in range(1, k)):
-                grey = self.restore_float(colour[None, :, :, 0], psf)[0]
+                grey = self.restore_float(colour[None, :, :, 0], psf, **calls)[0]
                 return np.repeat(grey[:, :, None], k, axis=2)
-            planes = [self.restore_float(colour[None, :, :, c], psf)[0] for c in range(k)]
+            planes = [self.restore_float(colour[None, :, :, c], psf, **calls)[0] for c in range(k)]
             return np.stack(planes, axis=2)
         if self.in_channels == 3 and k == 1:
             rgb = np.repeat(colour.transpose(2, 0, 1), 3, axis=0)
-            return self.restore_float(rgb, psf).mean(axis=0)[:, :, None]
+            return self.restore_float(rgb, psf, **calls).mean(axis=0)[:, :, None]
         raise ValueError(f"a {self.in_channels}-channel model cannot restore a {k}-channel image")
 
     def __call__(self, array: np.ndarray, *, databar: DataBar = 0, max_value: int | None = None,
-                 psf: PSFArg = None) -> np.ndarray:
+                 psf: PSFArg = None, progress: Progress | None = None,
+                 cancel: threading.Event | None = None) -> np.ndarray:
         """Restore ``array`` ((H, W), (H, W, 2|3|4); uint8, uint16 or float): same shape and dtype.
 
         ``databar`` rows at the bottom are copied unchanged: an int, ``"auto"`` (heuristic, as
@@ -408,6 +394,9 @@ class Deblurrer:
         (integer images) is the value of white, e.g. 4095 for 12-bit data; the result never
         exceeds it. ``psf`` overrides the Deblurrer's own for this call (PSF-aware models; the
         image area, without the bar, is what ``auto`` estimates); see `last_psf` afterwards.
+        ``progress(done, total)`` is called after every model call on a channel plane (a colour
+        image restored per channel counts each channel from 1); a set ``cancel`` event stops
+        before the next call with `midnet.inference.tiling.Cancelled`.
         """
         array = np.asarray(array)
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 2, 3, 4)):
@@ -421,7 +410,7 @@ class Deblurrer:
         area = colour[:height - rows]
         scaled, unscale = _to_unit(area, max_value)
         used = self.psf_for(scaled, psf, white=_white(area, max_value))
-        restored = unscale(self._restore_channels(scaled, used))
+        restored = unscale(self._restore_channels(scaled, used, progress=progress, cancel=cancel))
         self.last_psf = used
         out = array.copy()
         if array.ndim == 2:
@@ -503,8 +492,10 @@ class Deblurrer:
             _check_destination(Path(src), Path(dst), overwrite)
         return read_image(Path(src), databar=databar)
 
-    def restore_image(self, image: Any, *, databar: DataBar = "auto") -> Any:
+    def restore_image(self, image: Any, *, databar: DataBar = "auto", progress: Progress | None = None) -> Any:
         """Every page of a read image restored, page by page (a stack shows its own progress).
+
+        ``progress(done, total)``: model calls within each page (see `__call__`).
 
         Each page is restored with the facts `midnet.io.read_image` decided for it (``info``):
         its data bar (or the user's ``databar`` setting) and its value of white; nothing is
@@ -520,25 +511,25 @@ class Deblurrer:
         pages = []
         used: list[PSFUsed | None] = []
         total = len(image.pages)
-        progress = None
+        bar = None
         if total > 1:  # a stack: page by page, with its own progress line
             from tqdm import tqdm
 
-            progress = tqdm(total=total, unit="page", desc=src.name, leave=False, disable=None)
+            bar = tqdm(total=total, unit="page", desc=src.name, leave=False, disable=None)
         try:
             for index, (page, info) in enumerate(zip(image.pages, image.info, strict=True)):
                 try:
-                    pages.append(self(page, databar=info.databar.rows, max_value=info.white))
+                    pages.append(self(page, databar=info.databar.rows, max_value=info.white, progress=progress))
                     used.append(self.last_psf)
                 except Exception as exc:
                     message = " ".join(str(exc).split()).removeprefix(f"{src}: ")
                     where = f"page {index + 1} of {total}: " if total > 1 else ""
                     raise ValueError(f"{src}: {where}{message}") from exc
-                if progress is not None:
-                    progress.update(1)
+                if bar is not None:
+                    bar.update(1)
         finally:
-            if progress is not None:
-                progress.close()
+            if bar is not None:
+                bar.close()
         restored = image.with_pages(pages)
         # per file, not on the Deblurrer: a pipelined batch writes one file while restoring the next
         return replace(restored, metadata={**restored.metadata, PSF_METADATA: used})

@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -102,6 +104,82 @@ def _tile_batches(height: int, width: int, tile: int, overlap: int, align: int,
 
 
 Forward = Callable[[torch.Tensor], torch.Tensor]
+#: ``progress(done, total)``: model calls done of this plane's total, after each call
+Progress = Callable[[int, int], None]
+
+
+class Cancelled(Exception):
+    """Raised before the next model call when the caller's ``cancel`` event is set."""
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """How one (height, width) plane goes through a model: the value the tiler iterates, and
+    what progress bars and the napari widget count (`calls`).
+
+    ``tile`` None: one pass of the whole (mirrored) image. Else tiles that each restore
+    ``tile`` px, read ``context`` px more on every interior side with weight zero, and blend
+    over ``overlap`` px (None: ``max(32, tile // 8)``); ``batch`` tiles go through per call.
+    Everything sits on the model's ``align`` grid, after a mirrored ``border`` (None: ``align``).
+    A tile that would cover the whole image makes the plan whole.
+    """
+
+    height: int
+    width: int
+    tile: int | None = None
+    overlap: int | None = None
+    batch: int = 1
+    context: int = 0
+    align: int = 32
+    border: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.batch < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch}")
+        set_ = object.__setattr__
+        set_(self, "border", self.align if self.border is None else self.border)
+        set_(self, "context", -(-self.context // self.align) * self.align)
+        if self.tile:
+            set_(self, "tile", max(self.align, self.tile // self.align * self.align))
+            ov = max(32, self.tile // 8) if self.overlap is None else self.overlap
+            set_(self, "overlap", min(ov, self.tile // 2))
+        reach = (self.tile or 0) + 2 * self.context
+        ph, pw = self.padded
+        if not self.tile or (self.height <= reach and self.width <= reach) or (ph <= reach and pw <= reach):
+            set_(self, "tile", None)
+
+    @property
+    def whole(self) -> bool:
+        return self.tile is None
+
+    @property
+    def padded(self) -> tuple[int, int]:
+        """The mirrored image's (height, width): border on every side, then up to the grid."""
+        b = self.border or 0
+        return (-(-(self.height + 2 * b) // self.align) * self.align,
+                -(-(self.width + 2 * b) // self.align) * self.align)
+
+    def groups(self) -> Iterator[list[tuple[int, int, int, int]]]:
+        """Batches of passes (y0, y1, x0, x1) in the mirrored image, one call each."""
+        if self.tile is None:
+            yield [(0, self.padded[0], 0, self.padded[1])]
+            return
+        yield from _tile_batches(*self.padded, self.tile + 2 * self.context, (self.overlap or 0) + 2 * self.context,
+                                 self.align, self.batch)
+
+    @property
+    def calls(self) -> int:
+        """How many model calls the plan makes (without out-of-memory retries)."""
+        return sum(1 for _ in self.groups())
+
+    def halved(self) -> "TilePlan":
+        """The plan the out-of-memory fallback tries next: tiles half as large (down to `MIN_TILE`)."""
+        current = min(self.tile or 1 << 30, max(self.padded))
+        if current <= MIN_TILE:
+            raise RuntimeError(f"out of memory even with {current}px tiles; use --device cpu")
+        tile = max(MIN_TILE, current // 2)
+        overlap = None if self.overlap is None else min(self.overlap, tile // 4)
+        return replace(self, tile=tile, overlap=overlap)
 
 
 def _eager(model: nn.Module) -> Forward:
@@ -111,16 +189,23 @@ def _eager(model: nn.Module) -> Forward:
     return run
 
 
-def _run_tiled(forward: Forward, image: torch.Tensor, tile: int, overlap: int, align: int,
-               batch_size: int, device: torch.device,
-               on_tile: Callable[[int, int], None] | None = None, context: int = 0) -> torch.Tensor:
+def _passes(forward: Forward, image: torch.Tensor, plan: TilePlan, device: torch.device,
+            progress: Progress | None, cancel: threading.Event | None) -> torch.Tensor:
+    """The mirrored (1, C, H, W) ``image`` through ``forward`` by ``plan``: (C, H, W) on the CPU."""
     _, channels, height, width = image.shape
+    total = plan.calls
+    if plan.whole:
+        _check(cancel)
+        with torch.inference_mode():
+            out = forward(image.to(device)).float().cpu()[0]
+        if progress is not None:
+            progress(1, 1)
+        return out
     out = torch.zeros((channels, height, width), dtype=torch.float32)
     weight_sum = torch.zeros((height, width), dtype=torch.float32)
-    size, span = tile + 2 * context, overlap + 2 * context  # what one pass reads
-    total = len(tile_spans(height, size, span, align)) * len(tile_spans(width, size, span, align))
-    done = 0
-    for group in _tile_batches(height, width, size, span, align, batch_size):
+    overlap, context = plan.overlap or 0, plan.context
+    for done, group in enumerate(plan.groups(), start=1):
+        _check(cancel)
         batch = torch.stack([image[0, :, y0:y1, x0:x1] for y0, y1, x0, x1 in group])
         with torch.inference_mode():
             pred = forward(batch.to(device)).float().cpu()
@@ -130,10 +215,49 @@ def _run_tiled(forward: Forward, image: torch.Tensor, tile: int, overlap: int, a
             w2 = wy[:, None] * wx[None, :]
             out[:, y0:y1, x0:x1] += p * w2
             weight_sum[y0:y1, x0:x1] += w2
-        done += len(group)
-        if on_tile is not None:
-            on_tile(done, total)
+        if progress is not None:
+            progress(done, total)
     return out / weight_sum
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
+
+
+def run_plan(plan: TilePlan, image: torch.Tensor, forward: Forward, *, device: torch.device | str = "cpu",
+             progress: Progress | None = None, cancel: threading.Event | None = None) -> torch.Tensor:
+    """Restore ``image`` (1, C, H, W) float32 by ``plan`` with ``forward`` (a batch → batch map
+    whose sides are multiples of ``plan.align``); returns (1, C, H, W) on the CPU.
+
+    The image is mirrored by ``plan.border`` px (see `reflect_pad`: pixels at the border then
+    see mirrored context rather than the zeros a model pads with, which darken and ring the
+    border) and the padding is cropped off the result. On a (CUDA) out-of-memory error the plan
+    is `TilePlan.halved` and the image rerun. ``progress(done, total)`` after every model call;
+    a set ``cancel`` event stops before the next call (`Cancelled`).
+    """
+    if image.ndim != 4 or image.shape[0] != 1:
+        raise ValueError(f"expected a (1, C, H, W) tensor, got shape {tuple(image.shape)}")
+    if tuple(image.shape[2:]) != (plan.height, plan.width):
+        raise ValueError(f"plan for {plan.height}x{plan.width}, image {tuple(image.shape[2:])}")
+    device = torch.device(device)
+    padded = reflect_pad(image.float().cpu(), plan.border or 0, plan.align)
+    while True:
+        try:
+            restored = _passes(forward, padded, plan, device, progress, cancel)
+            break
+        except RuntimeError as exc:
+            if not _is_out_of_memory(exc):
+                raise
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+            try:
+                plan = plan.halved()
+            except RuntimeError as small:
+                raise small from exc
+            log.warning("out of memory; retrying with %dpx tiles", plan.tile)
+    b = plan.border or 0
+    return restored[None, :, b:b + plan.height, b:b + plan.width]
 
 
 def model_alignment(model: nn.Module, default: int = 32) -> int:
@@ -151,53 +275,18 @@ def tiled_inference(model: nn.Module, image: torch.Tensor, *, tile: int | None =
                     overlap: int | None = None, batch_size: int = 4,
                     device: torch.device | str = "cpu", align: int | None = None,
                     border: int | None = None, forward: Forward | None = None,
-                    on_tile: Callable[[int, int], None] | None = None, context: int = 0) -> torch.Tensor:
+                    progress: Progress | None = None, context: int = 0) -> torch.Tensor:
     """Restore ``image`` (1, C, H, W) float32 with ``model``, tile by tile; returns (1, C, H, W).
 
-    ``tile=None`` or ``0`` runs the whole image at once. ``overlap`` defaults to
-    ``max(32, tile // 8)``; ``align`` (tile starts and sizes, default `model_alignment`) keeps
-    tiles on the model's downsampling grid. The image is first padded by reflection with
-    ``border`` px (default ``align``) on every side, and at the bottom/right up to a multiple of
-    ``align``, so that pixels at the image border see mirrored context rather than the zeros a
-    model pads with (which darken and ring the border); the padding is cropped off the result.
-    The result lives on the CPU; only tiles travel to ``device``. On a
-    (CUDA) out-of-memory error the tile size is halved (down to ``MIN_TILE``) and the image rerun.
-    ``forward`` (default: ``model`` in inference mode) runs a batch whose sides are multiples
-    of ``align``, e.g. a compiled model; ``on_tile(done, total)`` reports progress over tiles.
-    ``context`` (rounded up to ``align``): px each pass reads beyond every interior side of the
-    ``tile`` it restores, with weight zero (see the module docstring).
+    The arguments make a `TilePlan` (``tile`` None or 0: the whole image at once; ``align``
+    defaults to `model_alignment`), run by `run_plan`; ``forward`` (default: ``model`` in
+    inference mode) may replace the model's call, e.g. a compiled model.
     """
     if image.ndim != 4 or image.shape[0] != 1:
         raise ValueError(f"expected a (1, C, H, W) tensor, got shape {tuple(image.shape)}")
-    device = torch.device(device)
-    image = image.float().cpu()
-    align = align or model_alignment(model)
-    border = align if border is None else border
-    context = -(-context // align) * align
-    height, width = image.shape[2:]
-    if tile and height <= tile + 2 * context and width <= tile + 2 * context:
-        tile = None  # fits in one tile: the padded image goes through whole
-    padded = reflect_pad(image, border, align)
-    restored = _tiled_with_retry(forward or _eager(model), padded, tile, overlap, batch_size, device,
-                                 align, on_tile, context)
-    return restored[:, :, border:border + height, border:border + width]
-
-
-def forward_calls(height: int, width: int, *, tile: int | None, overlap: int | None, batch_size: int,
-                  align: int, context: int = 0, border: int | None = None) -> int:
-    """How many times `tiled_inference` calls the model on a (height, width) image with these
-    arguments (without out-of-memory retries): progress bars count with it."""
-    border = align if border is None else border
-    context = -(-context // align) * align
-    padded_h = -(-(height + 2 * border) // align) * align
-    padded_w = -(-(width + 2 * border) // align) * align
-    if not tile or (height <= tile + 2 * context and width <= tile + 2 * context) \
-            or (padded_h <= tile + 2 * context and padded_w <= tile + 2 * context):
-        return 1
-    tile = max(align, tile // align * align)
-    ov = min(max(32, tile // 8) if overlap is None else overlap, tile // 2)
-    return sum(1 for _ in _tile_batches(padded_h, padded_w, tile + 2 * context, ov + 2 * context, align,
-                                        batch_size))
+    plan = TilePlan(int(image.shape[2]), int(image.shape[3]), tile or None, overlap, batch_size, context,
+                    align or model_alignment(model), border)
+    return run_plan(plan, image, forward or _eager(model), device=device, progress=progress)
 
 
 def reflect_pad(image: torch.Tensor, border: int, align: int) -> torch.Tensor:
@@ -219,32 +308,3 @@ def reflect_pad(image: torch.Tensor, border: int, align: int) -> torch.Tensor:
         out = torch.nn.functional.pad(out, step, mode="reflect")
         pads = [p - q for p, q in zip(pads, step)]
     return out
-
-
-def _tiled_with_retry(forward: Forward, image: torch.Tensor, tile: int | None, overlap: int | None,
-                      batch_size: int, device: torch.device, align: int,
-                      on_tile: Callable[[int, int], None] | None = None, context: int = 0) -> torch.Tensor:
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    while True:
-        try:
-            if not tile or (image.shape[2] <= tile + 2 * context and image.shape[3] <= tile + 2 * context):
-                with torch.inference_mode():
-                    return forward(image.to(device)).float().cpu()
-            tile = max(align, tile // align * align)
-            ov = max(32, tile // 8) if overlap is None else overlap
-            ov = min(ov, tile // 2)
-            return _run_tiled(forward, image, tile, ov, align, batch_size, device, on_tile, context)[None]
-        except RuntimeError as exc:
-            if not _is_out_of_memory(exc):
-                raise
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
-            current = min(tile or 1 << 30, max(image.shape[2], image.shape[3]))
-            if current <= MIN_TILE:
-                raise RuntimeError(
-                    f"out of memory even with {current}px tiles; use --device cpu") from exc
-            tile = max(MIN_TILE, current // 2)
-            if overlap is not None:
-                overlap = min(overlap, tile // 4)
-            log.warning("out of memory; retrying with %dpx tiles", tile)

@@ -16,9 +16,7 @@ from typing import Any
 import numpy as np
 
 
-class Cancelled(Exception):
-    """Raised inside the model call when the user pressed Cancel (not a RuntimeError, so the
-    tiler's out-of-memory retry does not catch it)."""
+from midnet.inference.tiling import Cancelled
 
 
 def model_calls(deblurrer, height: int, width: int) -> int:
@@ -28,15 +26,11 @@ def model_calls(deblurrer, height: int, width: int) -> int:
     measured receptive field unless given) and the tiler's rules for whole-image passes; with
     PSFs per tile (``psf_map``), one call per PSF tile (each fits one pass).
     """
-    from midnet.inference.tiling import forward_calls
-
     if getattr(deblurrer, "psf_map", False):  # a PSF per tile: one call per tile (with its margin)
         from midnet.inference.psf_tiles import tile_layout
 
         return len(tile_layout(height, width, deblurrer.psf_tile))
-    tile, overlap, batch, context = deblurrer.plan(height, width)
-    return forward_calls(height, width, tile=tile, overlap=overlap, batch_size=batch, align=deblurrer.align,
-                         context=context)
+    return deblurrer.plan(height, width).calls
 
 
 def planes(data: np.ndarray, rgb: bool) -> list[np.ndarray]:
@@ -61,7 +55,7 @@ def restore_layer(deblurrer, data: np.ndarray, *, rgb: bool, databar: Sequence[i
 
     ``databar``: rows per plane (a list) or one value for all (rows, ``"auto"``, ``"none"``);
     ``white``: the value of white per plane or for all (None: the dtype's range).
-    ``progress(done, total)`` is called before every model call; when ``cancel`` is set, the
+    ``progress(done, total)`` is called after every model call; when ``cancel`` is set, the
     next model call stops the work and None is returned.
     """
     data = np.asarray(data)
@@ -73,21 +67,17 @@ def restore_layer(deblurrer, data: np.ndarray, *, rgb: bool, databar: Sequence[i
     total = max(1, per_plane * colour * len(todo))
     done = 0
 
-    def before_call() -> None:
+    def after_call(_done: int, _total: int) -> None:  # the Deblurrer counts per plane; this, overall
         nonlocal done
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("cancelled")
         done += 1
         if progress is not None:
             progress(min(done, total), total)
 
-    previous, deblurrer.on_call = deblurrer.on_call, before_call
     try:
-        out = [deblurrer(plane, databar=r, max_value=w) for plane, r, w in zip(todo, rows, whites)]
+        out = [deblurrer(plane, databar=r, max_value=w, progress=after_call, cancel=cancel)
+               for plane, r, w in zip(todo, rows, whites)]
     except Cancelled:
         return None
-    finally:
-        deblurrer.on_call = previous
     if progress is not None:
         progress(total, total)
     return out[0] if len(out) == 1 and data.ndim == out[0].ndim else np.stack(out).reshape(data.shape)
