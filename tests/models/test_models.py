@@ -139,7 +139,13 @@ def test_names_with_weights_load_and_architecture_names_are_refused():
 def test_retired_name_is_an_alias_of_the_specialist():
     from midnet.inference import default_model_path
 
-    alias, target = models.entry("midnet-sem-default"), models.entry("sem-jeol-alloy")
+    from midnet.models import registry
+
+    registry._WARNED.discard("midnet-sem-default")
+    with pytest.warns(FutureWarning, match="'midnet-sem-default' is deprecated and now loads 'sem-jeol-alloy'"):
+        alias = models.entry("midnet-sem-default")
+    target = models.entry("sem-jeol-alloy")
+    assert registry.RENAMED["midnet-sem-default"][0] == "sem-jeol-alloy"
     assert alias.weights_path == target.weights_path and alias.weights_path.is_file()
     assert alias.description.startswith("alias of sem-jeol-alloy")
     a, b = models.load_model("midnet-sem-default"), models.load_model("sem-jeol-alloy")

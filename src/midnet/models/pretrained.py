@@ -27,7 +27,7 @@ PSF_MODEL = "sem-psf-preview"
 # the first bundled model (trained on the alloy pairs alone) harmed other microscopes' images and
 # in-focus ones; its name now loads the specialist that replaced it
 register_alias("midnet-sem-default", "sem-jeol-alloy",
-               note="the first bundled model was retired (docs/models/sem-jeol-alloy.md)")
+               note="the first bundled model was retired (docs/models/sem-jeol-alloy.md)", deprecated=True)
 
 #: the model used when a command gets no --model
 DEFAULT_MODEL = "sem-general"

@@ -52,6 +52,9 @@ class ModelEntry:
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
+#: the one deprecation map: a renamed or retired model name → (the name it now loads, why)
+RENAMED: dict[str, tuple[str, str]] = {}
+_WARNED: set[str] = set()
 
 
 def register(name: str, builder: Callable[..., nn.Module], *, defaults: dict[str, Any] | None = None,
@@ -80,15 +83,18 @@ def register_weights(name: str, arch: str, weights: str, *, description: str = "
                               arch=arch, train_size=train_size)
 
 
-def register_alias(name: str, target: str, *, note: str = "") -> None:
-    """Register ``name`` as another name of the trained model ``target``, e.g. a retired name
-    that old scripts still use; it loads ``target``'s weights and says so in its description."""
+def register_alias(name: str, target: str, *, note: str = "", deprecated: bool = False) -> None:
+    """Register ``name`` as another name of the trained model ``target``; it loads ``target``'s
+    weights and says so in its description. ``deprecated``: a retired or renamed name that old
+    scripts still use; it goes into `RENAMED`, and each use warns once (`entry`)."""
     if name in _REGISTRY:
         raise ValueError(f"model name {name!r} is already registered")
     base = _REGISTRY[target]
     if base.weights is None:
         raise ValueError(f"alias {name!r}: {target!r} has no trained weights")
     _REGISTRY[name] = replace(base, name=name, description=f"alias of {target}" + (f": {note}" if note else ""))
+    if deprecated:
+        RENAMED[name] = (target, note)
 
 
 def available(*, trained: bool | None = None) -> list[str]:
@@ -97,6 +103,14 @@ def available(*, trained: bool | None = None) -> list[str]:
 
 
 def entry(name: str) -> ModelEntry:
+    """The registry entry of ``name``; a name in `RENAMED` warns (once per process) what it loads now."""
+    if name in RENAMED and name not in _WARNED:
+        import warnings
+
+        _WARNED.add(name)
+        target, why = RENAMED[name]
+        warnings.warn(f"model name {name!r} is deprecated and now loads {target!r}" + (f" ({why})" if why else "")
+                      + f"; use {target!r}", FutureWarning, stacklevel=2)
     try:
         return _REGISTRY[name]
     except KeyError:
