@@ -108,6 +108,18 @@ def test_imagej_description_and_resolution_copied(tmp_path: Path, deblurrer, fra
         assert b.pages[0].tags[282].value == a.pages[0].tags[282].value
 
 
+def test_ome_tiff_with_utf8_units_is_restored_with_its_ome_xml(tmp_path: Path, deblurrer, frame) -> None:
+    """An OME-TIFF (Fiji, Bio-Formats) states µm in UTF-8: the serial path used to fail on it
+    ("TIFF strings must be 7-bit ASCII"); its OME-XML is now copied byte for byte."""
+    src, dst = tmp_path / "x.ome.tif", tmp_path / "o" / "x.ome.tif"
+    tifffile.imwrite(src, frame(96, 128, 0), ome=True,
+                     metadata={"axes": "YX", "PhysicalSizeX": 0.01, "PhysicalSizeXUnit": "µm"})
+    deblurrer.deblur_file(src, dst)
+    with tifffile.TiffFile(src) as a, tifffile.TiffFile(dst) as b:
+        assert b.is_ome and "µm" in b.ome_metadata
+        assert b.pages[0].description == a.pages[0].description
+
+
 def test_rgba_png_keeps_alpha_text_and_bar(tmp_path: Path, deblurrer, frame) -> None:
     from PIL import PngImagePlugin
 

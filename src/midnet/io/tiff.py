@@ -109,6 +109,15 @@ def _text(tag: tifffile.TiffTag | None) -> str | None:
     return str(value)
 
 
+def _raw_text(tif: tifffile.TiffFile, tag: tifffile.TiffTag | None) -> bytes | None:
+    """An ASCII tag's bytes as stored, without the terminating NUL(s)."""
+    if tag is None:
+        return None
+    fh = tif.filehandle
+    fh.seek(tag.valueoffset)
+    return fh.read(tag.valuebytecount).rstrip(b"\x00")
+
+
 def _parsed(tags: tifffile.TiffTags, *codes: int) -> dict[str, Any] | None:
     """tifffile's parse of vendor tags ``codes`` merged (None when none is there or parses)."""
     found: dict[str, Any] = {}
@@ -131,6 +140,9 @@ def _page_meta(tif: tifffile.TiffFile, page: tifffile.TiffPage, path: Path, inde
         "bitspersample": int(page.bitspersample),
         "smaxsamplevalue": None,
         "description": _text(tags.get(TAG_DESCRIPTION)),
+        # written back byte for byte: an OME-XML description is UTF-8 ("µm"), which tifffile
+        # refuses as a str (7-bit ASCII only) but writes unchanged as bytes
+        "description_bytes": _raw_text(tif, tags.get(TAG_DESCRIPTION)),
         "software": _text(tags.get(TAG_SOFTWARE)),
         "processing_software": _text(tags.get(TAG_PROCESSING_SOFTWARE)),
         "resolution": None,
@@ -265,6 +277,6 @@ def write_tiff(path: Path, image: ImageFile, note: str | None) -> None:
             if compression != 1 and meta["predictor"] > 1:
                 kwargs["predictor"] = meta["predictor"]
             tw.write(data, photometric=meta["photometric"], compression=compression or None,
-                     description=meta["description"], software=software or False,
+                     description=meta.get("description_bytes") or meta["description"], software=software or False,
                      metadata=None, extratags=extratags, **kwargs)
     finish_tags(path, all_fixups)
