@@ -60,8 +60,9 @@ IN_FOCUS_SCALE = 0.08
 #: the per-tile map: region size and step (px); each region is itself Welch-averaged
 MAP_REGION = 256
 MAP_STEP = 128
-#: the estimators of the whole-image PSF: this module's spectral fit, or `midnet.psf.learned`
-METHODS = ("spectral", "learned")
+#: the estimators of the whole-image PSF: this module's spectral fit, `midnet.psf.learned`, or
+#: both ("hybrid": the learned family and focus, the width the geometric mean of the two)
+METHODS = ("spectral", "learned", "hybrid")
 DEFAULT_METHOD = "spectral"
 _START_WIDTHS = (0.3, 1.0, 2.0, 4.0, 8.0)
 _BOUNDS_LOG_SIGMA = (math.log(0.05), math.log(40.0))
@@ -277,10 +278,12 @@ def estimate_array(image: np.ndarray, *, max_value: float = 1.0, with_map: bool 
     noise = estimate_noise(x)
     if float(np.ptp(x)) == 0.0:  # a constant frame has no blur to see
         psf, focus = PSF("none"), 1.0
-    elif method == "learned" and min(x.shape) >= _learned_patch():
+    elif method in ("learned", "hybrid") and min(x.shape) >= _learned_patch():
         from midnet.psf.learned import shipped
 
         psf, focus = shipped().predict(x)
+        if method == "hybrid":
+            psf = _hybrid_width(psf, x)
     else:
         psf = fit_psf(x, min(TILE, *x.shape))
         focus = in_focus_probability(psf)
@@ -289,6 +292,19 @@ def estimate_array(image: np.ndarray, *, max_value: float = 1.0, with_map: bool 
         smap, cy, cx = sigma_map(x)
         centres = (cy, cx)
     return BlurEstimate(psf, noise, focus, max_value=max_value, sigma_map=smap, map_centres=centres, file=file)
+
+
+def _hybrid_width(learned: PSF, image: np.ndarray) -> PSF:
+    """The learned PSF with, for the isotropic Gaussian and Lorentzian families, the geometric
+    mean of its width and the spectral fit's width of that family (their errors differ: the
+    spectral fit is precise where the spectrum shows the MTF, the network where edges do)."""
+    if learned.family not in ("gaussian", "lorentzian"):
+        return learned
+    fy, fx, _, p = _binned(welch_spectrum(image, min(TILE, *image.shape)))
+    spectral, _ = _fit_isotropic(fy, fx, p, learned.family)
+    if not spectral > 0:
+        return learned
+    return PSF(learned.family, math.sqrt(learned.sigma_px * max(spectral, 1e-3)))
 
 
 def _learned_patch() -> int:
