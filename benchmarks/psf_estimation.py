@@ -124,7 +124,7 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
-def markdown(s: dict, cmd: str, sources: Sequence[str], n_images: int, crop: int) -> str:
+def markdown(s: dict, cmd: str, sources: Sequence[str], n_images: int, crop: int, method: str = DEFAULT_METHOD) -> str:
     t = TARGETS
     w = s["width"]
 
@@ -132,7 +132,8 @@ def markdown(s: dict, cmd: str, sources: Sequence[str], n_images: int, crop: int
         return "met" if flag else "**missed**"
 
     lines = [f"# PSF and noise estimation ({', '.join(sources)})", "", f"Command: `{cmd}`", "",
-             f"{n_images} images, centre {crop} px crops, 8-bit; see the script's docstring for the cases.", "",
+             f"{n_images} images, centre {crop} px crops, 8-bit; method `{method}` (`midnet.psf.estimate.METHODS`); "
+             "see the script's docstring for the cases.", "",
              "## Targets (issue 18)", "", "| target | measured | |", "|---|---:|---|",
              f"| median relative error of sigma_px ≤ {t['median_rel_error']:.0%}, Gaussian, σ = 1…6, noise 3 | "
              f"{w['gaussian']['median_rel_error']:.1%} | {ok(w['gaussian']['median_rel_error'] <= t['median_rel_error'])} |",
@@ -186,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = run(images, args.crop, method=args.method)
     s = summarise(rows)
     cmd = "PYTHONPATH=src python benchmarks/psf_estimation.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    md = markdown(s, cmd, sources, len(images), args.crop) + f"\n({time.time() - t0:.0f} s)\n"
+    md = markdown(s, cmd, sources, len(images), args.crop, args.method) + f"\n({time.time() - t0:.0f} s)\n"
     print(md)
     if args.out:
         atomic_write_text(args.out / "summary.md", md)

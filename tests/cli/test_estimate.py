@@ -105,3 +105,26 @@ def test_nan_image_is_an_error_naming_the_file_and_others_go_on(tmp_path: Path) 
     assert "nan.tif" in result.output and "NaN" in result.output
     assert "1 of 2 file(s) failed" in result.output
     assert '"ok.png"' in result.output or "ok.png" in result.output
+
+
+def test_the_method_option_reaches_the_estimator(tmp_path) -> None:
+    import json
+
+    import numpy as np
+    import tifffile
+    from click.testing import CliRunner
+
+    from midnet.cli.main import cli
+    from midnet.psf import PSF
+    from specimens import degrade, textured
+
+    path = tmp_path / "b.tif"
+    tifffile.imwrite(path, np.rint(degrade(textured((256, 256), seed=1), PSF("gaussian", 3.0), 2.0) * 255).astype(np.uint8))
+    records = {}
+    for method in ("spectral", "learned"):
+        result = CliRunner().invoke(cli, ["estimate", str(path), "--json", "--method", method])
+        assert result.exit_code == 0, result.output
+        records[method] = json.loads(result.output)[0]
+    assert records["spectral"] != records["learned"]  # two estimators, two answers
+    bad = CliRunner().invoke(cli, ["estimate", str(path), "--method", "psychic"])
+    assert bad.exit_code == 2

@@ -84,7 +84,11 @@ def _table(records: list[dict]) -> str:
               help="Write a PSF-width map (float32 TIFF, px) per file into this folder.")
 @click.option("--overwrite", is_flag=True, help="Replace existing map files.")
 @click.option("--recursive", is_flag=True, help="Look into sub-folders of folders.")
-def command(inputs: tuple[str, ...], as_json: bool, map_dir: Path | None, overwrite: bool, recursive: bool) -> None:
+@click.option("--method", type=click.Choice(["spectral", "learned", "hybrid"]), default="spectral", show_default=True,
+              help="The PSF estimator: the spectral fit, the learned CNN, or both (the spectral fit's astigmatism, "
+                   "else the CNN); accuracy of each in docs/results/psf-estimation.")
+def command(inputs: tuple[str, ...], as_json: bool, map_dir: Path | None, overwrite: bool, recursive: bool,
+            method: str) -> None:
     """Estimate blur (PSF family, width, astigmatism), noise and focus of SEM images.
 
     Widths are σ-equivalent in px (the Gaussian σ with the same MTF50); noise is σ at
@@ -99,7 +103,7 @@ def command(inputs: tuple[str, ...], as_json: bool, map_dir: Path | None, overwr
     errors: list[str] = []
     for path in files:
         try:
-            est = estimate_file(path, with_map=map_dir is not None)
+            est = estimate_file(path, with_map=map_dir is not None, method=method)
             record = est.as_dict()
             if map_dir is not None:
                 from midnet.io import read_image  # the map is image-sized: its specimen area
