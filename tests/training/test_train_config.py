@@ -132,3 +132,17 @@ def test_resume_reads_the_saved_config_and_allows_only_resumable_keys(tmp_path: 
     with pytest.raises(ConfigError, match="config.yaml: not found"):
         resume_config(tmp_path / "nope")
     assert yaml.safe_load((tmp_path / "config.yaml").read_text())["optim"]["lr"] == 5e-4
+
+
+def test_saved_configs_carry_their_version_and_a_newer_one_is_refused(tmp_path) -> None:
+    import pytest
+
+    from midnet.training.config import CONFIG_VERSION, ConfigError, dump_config, load_config
+
+    cfg = load_config("cpu-small", require_data=False)
+    assert cfg.version == CONFIG_VERSION and f"version: {CONFIG_VERSION}" in dump_config(cfg)
+    old = tmp_path / "old.yaml"  # written before the field existed: read as version 1
+    old.write_text("name: old\nmodel: {name: midnet-tiny}\n")
+    assert load_config(old, require_data=False).version == 1
+    with pytest.raises(ConfigError, match="written by a newer midnet"):
+        load_config("cpu-small", [f"version={CONFIG_VERSION + 1}"], require_data=False)

@@ -194,9 +194,17 @@ class TrainSection(Section):
         raise ValueError("must be true, false or auto")
 
 
-class TrainConfig(Section):
-    """A whole `midnet train` configuration; every field has the default shown in the class."""
+#: the layout of `TrainConfig`; saved configs record it, and a later layout reads older ones
+CONFIG_VERSION = 1
 
+
+class TrainConfig(Section):
+    """A whole `midnet train` configuration; every field has the default shown in the class.
+
+    ``version``: the layout it was written in (`CONFIG_VERSION`; configs from before the field
+    existed are version 1). A config from a newer midnet is refused with the reason."""
+
+    version: int = CONFIG_VERSION
     name: str = "run"
     model: ModelSection = Field(default_factory=ModelSection)
     data: DataSection = Field(default_factory=DataSection)
@@ -204,6 +212,14 @@ class TrainConfig(Section):
     loss: LossSection = Field(default_factory=LossSection)
     optim: OptimSection = Field(default_factory=OptimSection)
     train: TrainSection = Field(default_factory=TrainSection)
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value > CONFIG_VERSION or value < 1:
+            raise ValueError(f"config version {value} is not one this midnet reads (1..{CONFIG_VERSION}); "
+                             "it was written by a newer midnet: upgrade (pip install -U midnet)")
+        return value
 
     def require_data(self) -> TrainConfig:
         """Raise unless the config says where the training data are (checked before training)."""
