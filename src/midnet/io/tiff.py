@@ -110,12 +110,8 @@ def _text(tag: tifffile.TiffTag | None) -> str | None:
 
 
 def _raw_text(tif: tifffile.TiffFile, tag: tifffile.TiffTag | None) -> bytes | None:
-    """An ASCII tag's bytes as stored, without the terminating NUL(s)."""
-    if tag is None:
-        return None
-    fh = tif.filehandle
-    fh.seek(tag.valueoffset)
-    return fh.read(tag.valuebytecount).rstrip(b"\x00")
+    """An ASCII tag's bytes as stored (`_raw_tag`), without the terminating NUL(s)."""
+    return None if tag is None else _raw_tag(tif, tag)[3].rstrip(b"\x00")
 
 
 def _parsed(tags: tifffile.TiffTags, *codes: int) -> dict[str, Any] | None:
