@@ -57,6 +57,23 @@ def test_the_margin_includes_the_local_attention_window(plain: Deblurrer, local:
         assert overlap % d.align == 0 and overlap >= blockwise.receptive_radius(d)
 
 
+def test_the_radius_is_where_wider_crops_stop_changing_the_centre(local: Deblurrer) -> None:
+    """The measured radius: every crop at least that wide leaves the probe's centre within the
+    tolerance of the whole-image result; the next narrower crop does not (the scan stopped there)."""
+    probe = blockwise.CropProbe(local.model, local.in_channels, 256, local.align)
+    radius = blockwise.smallest_radius(probe, blockwise.RADIUS_TOL)
+    assert radius is not None and radius > 0
+    assert probe.change(radius) <= blockwise.RADIUS_TOL
+    assert probe.change(radius - local.align) > blockwise.RADIUS_TOL
+    assert probe.change(0) > 10 * blockwise.RADIUS_TOL  # no context at all is visibly off
+    assert not any(p.grad is not None for p in local.model.parameters())  # forward passes only
+
+
+def test_a_blockwise_margin_is_at_least_a_tiles_context(local: Deblurrer) -> None:
+    """Blocks and in-memory tiles agree with the whole image by the same rule."""
+    assert blockwise.block_overlap(local) >= local.context() > 0
+
+
 def test_blockwise_equals_the_whole_image_within_one_grey_level(local: Deblurrer) -> None:
     image = _grey(272, 304, seed=1)  # not a multiple of the chunks or the model's grid
     whole = local(image)

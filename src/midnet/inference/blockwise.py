@@ -7,13 +7,14 @@ on the threaded scheduler, on a `dask.distributed` cluster, or lazily in napari/
 
 Why the margin is measured (`receptive_radius`): a restored pixel equals the whole-image result
 when every input pixel that still changes it lies inside its block. That distance is the
-model's dependency radius, measured once per `Deblurrer` from the input gradient of the centre
-output pixel of a probe image: the radius is the half-width of the smallest square outside of
-which the summed absolute gradient is below ``tol`` (a linear bound on what the missing context
-can change, in [0, 1] units per unit of input). Global channel attention (a mean over the whole
-input, NAFNet's SCA) is held fixed in that measurement: its effect is spread over the entire
+model's dependency radius, measured once per `Deblurrer` on a smooth random probe image: the
+smallest context (on the model's grid) with which the probe's centre, restored from a crop,
+changes by at most ``tol`` from its whole-image result (`CropProbe`). Forward passes only: the
+input-gradient map this replaced cost 3-4 GiB of autograd memory on a 1,024² probe, more than the
+blockwise run it was planning. Global channel attention (a mean over the whole
+input, NAFNet's SCA) is replayed from the whole image in that measurement: its effect is spread over the entire
 image, no margin captures it, and it is what TLC (`Deblurrer(tlc=...)`) replaces by a local
-window; a local window is *not* held fixed, so with TLC the radius includes it. The probe grows
+window; a local window is *not* replayed, so with TLC the radius includes it. The probe grows
 with the window, so the overlap stays right whatever the Deblurrer's default becomes.
 
 Why chunks start on the model's grid: a U-Net downsampling ``levels`` times computes the same
@@ -44,8 +45,8 @@ if TYPE_CHECKING:  # dask is an optional dependency (the ``cluster`` extra)
 
     Deblurrer = Any  # `midnet.inference.deblurrer.Deblurrer`, which imports this module
 
-#: summed |gradient| outside the block that a restored pixel may still depend on (0.2 grey
-#: levels of an 8-bit image per unit of input change)
+#: the most a restored pixel may change when its block's context ends at the margin (0.2 grey
+#: levels of an 8-bit image)
 RADIUS_TOL = 0.2 / 255
 #: the largest chunk side the plan chooses (smaller tasks balance better across workers)
 MAX_CHUNK = 4096
@@ -69,83 +70,129 @@ def local_window(model: nn.Module) -> int:
     return max(sides, default=0)
 
 
-def _hold_global_pools(model: nn.Module) -> list[Any]:
-    """Forward hooks that detach every global average pool: its statistics count as constants."""
+def _pin_global_pools(model: nn.Module, recorded: list[torch.Tensor], replay: bool) -> list[Any]:
+    """Forward hooks on every global average pool: record its outputs in call order, or replay
+    them, so that a crop sees the whole image's global statistics (they count as constants)."""
+    calls = iter(range(1 << 30))
+
     def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> torch.Tensor:
-        return output.detach()
+        if replay:
+            return recorded[next(calls)]
+        recorded.append(output.detach())
+        return output
 
     return [m.register_forward_hook(hook) for m in model.modules()
             if isinstance(m, nn.AdaptiveAvgPool2d) and m.output_size in (1, (1, 1))]
 
 
-def local_gradient_map(model: nn.Module, in_channels: int, probe: int, seed: int = 0) -> torch.Tensor:
-    """|d out[centre] / d input| of a smooth random ``probe``² image, global pools held fixed."""
+def _probe_image(in_channels: int, probe: int, seed: int) -> torch.Tensor:
+    """Random 8 px squares of full contrast: hard edges everywhere.
+
+    Why this content: how far the context reaches depends on the image. Of a smooth, a
+    thresholded and this blocky probe, the blocky one needs the widest margin (176-192 px for
+    the bundled model with TLC, against 48-80 for the smooth one, which left seams of 6 grey
+    levels on a real frame), so it stands in for the worst specimen.
+    """
     gen = torch.Generator().manual_seed(seed)
-    x = torch.rand(1, in_channels, max(1, probe // 4), max(1, probe // 4), generator=gen)
-    x = torch.nn.functional.interpolate(x, size=(probe, probe), mode="bilinear", align_corners=False)
-    param = next(model.parameters(), None)
-    device = param.device if param is not None else torch.device("cpu")
-    x = x.to(device).requires_grad_(True)
-    hooks = _hold_global_pools(model)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.enable_grad():
-            out = model(x)
-            out[0, :, probe // 2, probe // 2].sum().backward()
-    finally:
-        model.train(was_training)
-        for hook in hooks:
-            hook.remove()
-    return x.grad[0].abs().sum(0).detach().double().cpu()
+    x = torch.rand(1, in_channels, -(-probe // 8), -(-probe // 8), generator=gen)
+    return torch.nn.functional.interpolate(x, scale_factor=8, mode="nearest")[..., :probe, :probe]
 
 
-def radius_from_map(grad: torch.Tensor, tol: float = RADIUS_TOL) -> int | None:
-    """Smallest half-width whose square around the centre leaves at most ``tol`` outside, or
-    None when even the largest square inside the map leaves more (the probe is too small)."""
-    size = grad.shape[0]
-    centre = size // 2
-    total = float(grad.sum())
-    for radius in range(centre):
-        inside = float(grad[centre - radius: centre + radius + 1, centre - radius: centre + radius + 1].sum())
-        if total - inside <= tol:
-            return radius
-    return None
+class CropProbe:
+    """How much the centre of a smooth random ``probe``² image changes when it is restored from
+    a crop with ``radius`` px of context on every side instead of from the whole image.
+
+    Forward passes only (no autograd): the measurement costs no more memory than restoring the
+    probe, where a gradient map of the same probe needed 3-4 GiB. Global average pools replay
+    the whole image's values in the crop (see the module docstring).
+    """
+
+    def __init__(self, model: nn.Module, in_channels: int, probe: int, align: int, seed: int = 0) -> None:
+        param = next(model.parameters(), None)
+        self.device = param.device if param is not None else torch.device("cpu")
+        self.model, self.align, self.probe = model, align, probe
+        self.centre = probe // 2 // align * align
+        self.x = _probe_image(in_channels, probe, seed).to(self.device)
+        self.pools: list[torch.Tensor] = []
+        self.whole = self._run(self.x, replay=False)[..., self.centre:self.centre + align,
+                                                      self.centre:self.centre + align]
+
+    def _run(self, x: torch.Tensor, replay: bool) -> torch.Tensor:
+        hooks = _pin_global_pools(self.model, self.pools, replay)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                return self.model(x)
+        finally:
+            self.model.train(was_training)
+            for hook in hooks:
+                hook.remove()
+
+    def change(self, radius: int) -> float:
+        """Largest |crop - whole| over the centre's ``align``² patch, in [0, 1] units."""
+        lo, hi = self.centre - radius, self.centre + self.align + radius
+        if lo < 0 or hi > self.probe:
+            raise ValueError(f"radius {radius} does not fit the {self.probe} px probe")
+        out = self._run(self.x[..., lo:hi, lo:hi], replay=True)[..., radius:radius + self.align,
+                                                                  radius:radius + self.align]
+        return float((out - self.whole).abs().max())
+
+
+def smallest_radius(probe: CropProbe, tol: float) -> int | None:
+    """Smallest radius on the model's grid from which every wider crop changes the centre by at
+    most ``tol``, or None when even the widest crop the probe allows changes it more.
+
+    Scanned from the widest down to the first crop that fails: the change does not fall
+    monotonically with the context (a bisection stopped on a lucky radius).
+    """
+    step = probe.align
+    widest = min(probe.centre, probe.probe - probe.centre - step) // step * step
+    if probe.change(widest) > tol:
+        return None
+    radius = widest
+    while radius - step >= 0 and probe.change(radius - step) <= tol:
+        radius -= step
+    return radius
 
 
 def receptive_radius(deblurrer: Deblurrer, *, tol: float = RADIUS_TOL) -> int:
     """The Deblurrer's measured dependency radius in pixels (cached per Deblurrer and ``tol``).
 
     The probe starts at twice the local window plus 256 px (on the model's grid) and doubles
-    until the radius fits well inside it (or ``MAX_PROBE``, whose half is then the answer).
+    until the radius is four grid steps inside its widest crop, so that a band of wider crops
+    confirms it (or ``MAX_PROBE``, whose half is then the answer).
     """
     cache = _radius_cache.setdefault(deblurrer, {})
     key = (tol, local_window(deblurrer.model))
     if key in cache:
         return cache[key]
     align = deblurrer.align
-    probe = _round_up(2 * key[1] + 256, align)
+    size = _round_up(2 * key[1] + 256, align)
     while True:
-        grad = local_gradient_map(deblurrer.model, deblurrer.in_channels, probe)
-        radius = radius_from_map(grad, tol)
-        if radius is not None and radius < probe // 4:
+        radius = smallest_radius(CropProbe(deblurrer.model, deblurrer.in_channels, size, align), tol)
+        widest = size // 2 // align * align - align
+        if radius is not None and radius <= widest - 4 * align:  # a band of wider crops agrees
             break
-        if probe >= MAX_PROBE:
-            radius = probe // 2
+        if size >= MAX_PROBE:
+            radius = size // 2
             break
-        probe = min(MAX_PROBE, 2 * probe)
+        size = min(MAX_PROBE, 2 * size)
     cache[key] = radius
     return radius
 
 
 def block_overlap(deblurrer: Deblurrer) -> int:
-    """Margin each block gets on every side: the measured radius on the model's grid.
+    """Margin each block gets on every side: the measured radius on the model's grid, and at
+    least the context an in-memory tile reads (`Deblurrer.context`, measured on real frames),
+    so that blocks and tiles agree with the whole image by the same rule.
 
     An explicit ``Deblurrer(overlap=...)`` wins, as it does for in-memory tiles.
     """
     if deblurrer.overlap is not None:
         return _round_up(deblurrer.overlap, deblurrer.align)
-    return max(deblurrer.align, _round_up(receptive_radius(deblurrer), deblurrer.align))
+    radius = _round_up(receptive_radius(deblurrer), deblurrer.align)
+    return max(deblurrer.align, radius, deblurrer.context())
 
 
 # -- the chunk plan ------------------------------------------------------------------------
