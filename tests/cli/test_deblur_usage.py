@@ -161,3 +161,23 @@ def test_empty_or_truncated_file_is_named(tmp_path: Path, content: bytes) -> Non
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "cut.png" in errors[0]
     assert "BytesIO" not in result.output and "<_io" not in result.output
+
+
+def test_linked_folders_are_entered_and_broken_links_named(tmp_path: Path) -> None:
+    """A folder of links (to the microscope's share, say) is restored, not skipped in silence."""
+    import os
+
+    share = tmp_path / "share"
+    share.mkdir()
+    Image.fromarray(_frame(1)).save(share / "a.png")
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    os.symlink(share, inputs / "linked")
+    os.symlink(share, share / "loop")  # a link back up is entered once, not forever
+    os.symlink(tmp_path / "gone.png", inputs / "dangling.png")
+    result = _run(str(inputs), "--recursive", "-o", str(tmp_path / "out"), *FAST)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "linked" / "a.png").is_file()
+    assert "restored 1 of 1" in result.output
+    assert "1 broken link(s) skipped" in result.output
+    assert f"skipped (broken link to {tmp_path / 'gone.png'}): {inputs / 'dangling.png'}" in result.output

@@ -39,7 +39,8 @@ def test_a_killed_worker_loses_nothing_and_writes_nothing_twice(tmp_path: Path) 
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         summary = run(client, spec, jobs, [], out, databar=0, echo=lines.append, task=faulty.restore_then_die_once)
         loaded = client.run(faulty.models_loaded)
-    assert set(loaded.values()) <= {0, 1}  # each worker built the model once (the respawned one: once or not yet)    assert (tmp_path / "killed-once").exists()  # a worker did die
+    assert set(loaded.values()) <= {0, 1}  # each worker built the model once (the respawned one: once or not yet)
+    assert (tmp_path / "killed-once").exists()  # a worker did die
     assert not summary.failed and sorted(summary.restored + summary.skipped) == sorted(j.source for j in jobs)
     attempts = [json.loads(line) for line in (tmp_path / "attempts.jsonl").read_text().splitlines()]
     by_output: dict[str, list[dict]] = {}

@@ -172,14 +172,19 @@ def verify_command(
 @click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--group", "groups", multiple=True, metavar="G",
               help="Only this source image (e.g. 7); repeatable. Default: every complete one.")
-@click.option("--replace", is_flag=True,
+@click.option("--overwrite", "replace", is_flag=True,
               help="Rewrite frames that differ from their crops (default: report and keep them).")
-def frames_command(folder: Path, groups: tuple[str, ...], replace: bool) -> None:
+@click.option("--replace", "replace_old", is_flag=True, hidden=True)
+def frames_command(folder: Path, groups: tuple[str, ...], replace: bool, replace_old: bool) -> None:
     """Rebuild the full 1280x1024 frames of FOLDER from its verified crops.
 
     Useful for a copy of the crops made by hand. Existing frames are never overwritten unless
-    --replace is given.
+    --overwrite is given (the word every midnet command uses; --replace still works, with a
+    deprecation message).
     """
+    if replace_old:
+        click.echo("--replace is deprecated and will be removed; use --overwrite", err=True)
+        replace = True
     from midnet.sample_data import frames as fr
     from midnet.sample_data.verify import verify_folder
 
@@ -207,6 +212,6 @@ def frames_command(folder: Path, groups: tuple[str, ...], replace: bool) -> None
     if report.corrupt:
         click.echo("corrupt crops (frames not built): " + ", ".join(report.corrupt))
     if differs:
-        click.echo("frames that differ from their crops (kept; use --replace): " + ", ".join(differs))
+        click.echo("frames that differ from their crops (kept; use --overwrite): " + ", ".join(differs))
     if report.corrupt or differs:
         raise SystemExit(1)

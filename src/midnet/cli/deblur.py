@@ -36,6 +36,7 @@ from midnet.cli.progress import BatchProgress
 from midnet.cli.psf_option import blind_model_note, check_psf_options, psf_options
 from midnet.cli.signals import exit_code, stop_on_signals
 from midnet.cli.deblur_cluster import cluster_options, needs_cluster_path, run_cluster
+from midnet.io.files import folder_files
 from midnet.io.images import SUFFIXES
 
 _GLOB_CHARS = set("*?[")
@@ -66,7 +67,7 @@ def collect_inputs(inputs: tuple[str, ...], recursive: bool, outdir: Path,
 
     Files inside ``outdir`` are skipped when scanning folders, so that a rerun with OUTDIR
     inside the input folder does not restore its own outputs. Files of folders and patterns
-    that are not images by their suffix are appended to ``skipped``.
+    that are not images by their suffix, and broken links, are appended to ``skipped``.
     """
     pairs: list[tuple[Path, Path]] = []
     errors: list[str] = []
@@ -81,8 +82,9 @@ def collect_inputs(inputs: tuple[str, ...], recursive: bool, outdir: Path,
         if path.is_file():
             pairs.append((path, Path(path.name)))
         elif path.is_dir():
-            found = path.rglob("*") if recursive else path.iterdir()
-            files = [f for f in sorted(found) if _is_candidate(f) and not inside_outdir(f)]
+            found, broken = folder_files(path, recursive)
+            skipped.extend(broken)
+            files = [f for f in found if _is_candidate(f) and not inside_outdir(f)]
             images = [f for f in files if _is_image(f)]
             stems = {(f.parent, f.stem) for f in images}  # JEOL/Hitachi .txt sidecars are no skips
             skipped.extend(f for f in files if not _is_image(f) and (f.parent, f.stem) not in stems)
@@ -260,16 +262,22 @@ def command(inputs: tuple[str, ...], outdir: Path, model: str | None, device: st
     notes = []
     if result.skipped:
         notes.append(f"{result.skipped} skipped (output exists)")
-    if skipped:
-        notes.append(f"{len(skipped)} other file(s) skipped (not an image type)")
+    broken = [p for p in skipped if p.is_symlink() and not p.exists()]
+    if len(skipped) > len(broken):
+        notes.append(f"{len(skipped) - len(broken)} other file(s) skipped (not an image type)")
+    if broken:
+        notes.append(f"{len(broken)} broken link(s) skipped")
     if not quiet:
         rate = result.megapixels / seconds if seconds > 0 else 0.0
         note = "".join(f"; {n}" for n in notes)
         click.echo(f"restored {result.restored} of {total} input(s) into {outdir} with {deblurrer.model_name} "
                    f"in {seconds:.1f} s ({rate:.2f} MP/s, {deblurrer.execution}){note}")
+    for path in broken:  # always named: a link that points nowhere is a mistake to fix
+        click.echo(f"skipped (broken link to {os.readlink(path)}): {path}", err=True)
     if verbose:
         for path in skipped:
-            click.echo(f"skipped (not an image type): {path}", err=True)
+            if path not in broken:
+                click.echo(f"skipped (not an image type): {path}", err=True)
     if result.failed:
         click.echo(f"{len(result.failed)} failed: {', '.join(result.failed)}", err=True)
         sys.exit(1)

@@ -21,6 +21,7 @@ import click
 import numpy as np
 
 from midnet.cli.options import failure, usage_error
+from midnet.io.files import folder_files
 from midnet.io.images import SUFFIXES
 
 _SUPPORTED = "TIFF, PNG, JPEG or BMP (" + ", ".join(sorted(SUFFIXES)) + ")"
@@ -34,9 +35,10 @@ def collect(inputs: tuple[str, ...], recursive: bool) -> list[Path]:
         if path.is_file():
             files.append(path)
         elif path.is_dir():
-            found = path.rglob("*") if recursive else path.iterdir()
-            images = [f for f in sorted(found)
-                      if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith(".")]
+            found, broken = folder_files(path, recursive)
+            for link in broken:
+                click.echo(f"skipped (broken link): {link}", err=True)
+            images = [f for f in found if f.suffix.lower() in SUFFIXES and not f.name.startswith(".")]
             if not images:
                 raise usage_error(f"{item}: folder holds no image files; expected {_SUPPORTED}"
                                   + ("" if recursive else "; pass --recursive for sub-folders"))

@@ -19,7 +19,7 @@ FORMAT_CHOICES = ["onnx", "torchscript", "bioimageio"]
 @click.option("--format", "fmt", required=True, type=click.Choice(FORMAT_CHOICES),
               help="onnx (opset 18+, any image size), torchscript (deepImageJ), or bioimageio "
                    "(a model-zoo package for Fiji/deepImageJ, ilastik, napari).")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file (.onnx, .pt, or .zip for bioimageio).")
 @click.option("--bit-depth", default=8, show_default=True, type=click.Choice(["8", "16"]),
               help="bioimageio only: the images' bit depth, which preprocessing scales to [0, 1].")

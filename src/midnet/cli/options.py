@@ -37,7 +37,7 @@ def failure(exc: BaseException | str) -> click.ClickException:
 
 
 def out_option(*, required: bool = True, default: str | None = None, help: str) -> Callable[[F], F]:
-    return click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=required,
+    return click.option("--out", "-o", "out", type=click.Path(file_okay=False, path_type=Path), required=required,
                         default=default, show_default=default is not None, help=help)
 
 

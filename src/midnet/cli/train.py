@@ -17,7 +17,7 @@ from midnet.cli.options import failure, usage_error
               help="Dotted update of any config key, e.g. --set optim.lr=5e-4 --set data.root=/data/pairs; "
                    "validated again after it is applied.")
 @click.option("--max-steps", type=click.IntRange(min=1), default=None, help="Shorthand for --set train.max_steps=N.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="New run folder (default runs/<config name>).")
 @click.option("--resume", "resume_run", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="RUN", help="Continue run folder RUN with its saved config; only hardware/logging keys "

@@ -23,9 +23,36 @@ from midnet.io.images import ImageFile, image_format
 from midnet.io.pageinfo import DataBar, PageInfo, parse_databar
 from midnet.io.vendors import imagej_pixel_size, page_vendor
 
-__all__ = ["page_info", "read_image", "sniff_format", "write_image"]
+__all__ = ["folder_files", "page_info", "read_image", "sniff_format", "write_image"]
 
 log = logging.getLogger(__name__)
+
+
+def folder_files(folder: Path, recursive: bool) -> tuple[list[Path], list[Path]]:
+    """(files, broken links) in ``folder``, sorted; with ``recursive`` its sub-folders too.
+
+    Why not ``Path.rglob``: it lists a symlinked sub-folder but does not enter it, and drops a
+    broken link without a word, so a folder of links to the microscope's share restored nothing
+    and said nothing. Here a linked sub-folder is entered once (a link back up is not followed
+    again), and broken links come back for the caller to report.
+    """
+    files: list[Path] = []
+    broken: list[Path] = []
+    seen = {folder.resolve()}
+    stack = [folder]
+    while stack:
+        current = stack.pop()
+        for entry in sorted(current.iterdir()):
+            if entry.is_symlink() and not entry.exists():
+                broken.append(entry)
+            elif entry.is_dir():
+                target = entry.resolve()
+                if recursive and target not in seen:
+                    seen.add(target)
+                    stack.append(entry)
+            elif entry.is_file():
+                files.append(entry)
+    return sorted(files), sorted(broken)
 
 
 #: leading bytes of each format, for reading files by their content
