@@ -41,7 +41,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _roofline import forward_flops, measure_peak_gflops  # noqa: E402
 
-from midnet.training.config import TrainConfig  # noqa: E402
+from midnet.config.train import TrainConfig  # noqa: E402
 from midnet.training.module import DeblurModule  # noqa: E402
 
 #: name -> (compile, channels_last, bf16 autocast, fused optimiser where supported)

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from midnet.benchmark import load_benchmark_config
-from midnet.benchmark.config import BenchmarkConfig
 from midnet.benchmark.runner import split_data
 from midnet.benchmark.training_runs import training_config
-from midnet.configs import ConfigError
+from midnet.config import ConfigError
+from midnet.config.benchmark import BenchmarkConfig
 from midnet.data import group_key, list_pairs, split_pairs
 from midnet.data.synthetic import write_synthetic_pairs
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import torch
 
 from midnet import models
-from midnet.configs import compose
-from midnet.training.config import TrainConfig
+from midnet.config import compose
+from midnet.config.train import TrainConfig
 
 
 def test_recipe_config_starts_from_the_shipped_general_weights():

@@ -11,7 +11,7 @@ import torch
 from scipy import ndimage
 
 from midnet import models
-from midnet.configs import ConfigError
+from midnet.config import ConfigError
 from midnet.data import degrade_torch
 from midnet.training import load_config
 from midnet.training.module import DeblurModule, net_and_loss
@@ -73,8 +73,7 @@ def _fixed_loss(net: torch.nn.Module, cfg) -> float:
     g = torch.Generator().manual_seed(3)
     x = ndimage.gaussian_filter(np.random.default_rng(5).random((8, 32, 32)), (0, 1.5, 1.5))
     sharp = torch.from_numpy(((x > np.median(x)) * 0.6 + 0.2).astype(np.float32))[:, None]
-    d = degrade_torch.degrade_batch(sharp, degrade_torch.generator_for(3, 0), degrade_torch.BatchRanges.from_dict(
-        cfg.synthetic.degradation))
+    d = degrade_torch.degrade_batch(sharp, degrade_torch.generator_for(3, 0), cfg.synthetic.ranges())
     del g
     with torch.no_grad():
         total, _ = net_and_loss(net, DeblurModule(cfg).loss_fn, d.blurry, d.target, torch.ones_like(sharp),

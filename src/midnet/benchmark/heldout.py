@@ -54,7 +54,7 @@ from midnet.psf import PSF, estimate_blur
 
 Restore = Callable[..., np.ndarray]  # float (H, W) in [0, 1] -> same; PSF-aware ones take psf=, noise_sigma=
 
-#: the sources sem-general holds out (configs/sem-general.yaml, synthetic.val_sources)
+#: the sources sem-general holds out (config/presets/sem-general.yaml, synthetic.val_sources)
 HELD_OUT_SOURCES = ("vyastreb-sem2surface", "dvtxc-fibresem", "kleinerELM-denoise_tester")
 SMOOTH_GRID = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 BALANCE_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)

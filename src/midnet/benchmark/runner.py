@@ -31,12 +31,11 @@ from torch import nn
 
 from midnet import models
 from midnet.baselines.classical import classical_methods
-from midnet.benchmark.config import dump_config
 from midnet.benchmark.report import Column, Table, plot_psnr_vs_macs
-from midnet.benchmark.config import BenchData, BenchmarkConfig, Table2, Timing
 from midnet.benchmark.scoring import (METRICS, MethodScore, load_test_images, mean_values, network_timings, resolve_device,
                                       score_deblurrer, score_method, seconds_per_megapixel)
 from midnet.benchmark.training_runs import RunCache, training_config
+from midnet.config.benchmark import BenchData, BenchmarkConfig, Table2, Timing, dump_config
 from midnet.data import find_pair_folders, group_key, list_pairs, split_pairs, to_model_channels
 from midnet.data.splits import EACH_FILE_REGEX, random_test_pairs
 from midnet.inference.deblurrer import Deblurrer

@@ -18,9 +18,9 @@ from typing import Any, Callable
 
 import yaml
 
-from midnet import configs
-from midnet.benchmark.config import BenchmarkConfig, LossWeights, ModelRow
-from midnet.training.config import TrainConfig, dump_config
+from midnet import config as configs
+from midnet.config.benchmark import BenchmarkConfig, LossWeights, ModelRow
+from midnet.config.train import TrainConfig, dump_config
 from midnet.training.run import train
 
 

@@ -85,7 +85,7 @@ def command(data_root: Path | None, out: Path, config_ref: str | None, overrides
     """
     # lazy: torch and Lightning load only when the command runs (fast `midnet --help`)
     from midnet.benchmark import load_benchmark_config, run_benchmark
-    from midnet.configs import ConfigError
+    from midnet.config import ConfigError
     from midnet.sample_data import data_root as published_root
 
     if overwrite and resume:

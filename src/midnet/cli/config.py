@@ -15,7 +15,7 @@ def command() -> None:
 @command.command("list")
 def list_configs() -> None:
     """Names of the shipped configs, with what each is for."""
-    from midnet import configs
+    from midnet import config as configs
 
     for name in configs.available():
         click.echo(f"{name:22s} {configs.describe(name)}")
@@ -27,7 +27,7 @@ def list_configs() -> None:
                                               "benchmark configs).")
 def show(name: str, resolved: bool) -> None:
     """Print config NAME (a shipped name or a YAML file) as it would be used."""
-    from midnet import configs
+    from midnet import config as configs
 
     try:
         path = configs.find(name)
@@ -36,9 +36,9 @@ def show(name: str, resolved: bool) -> None:
             return
         doc = configs.read_yaml(path)
         if "budget" in doc or "tables" in doc:
-            from midnet.benchmark.config import BenchmarkConfig as schema
+            from midnet.config.benchmark import BenchmarkConfig as schema
         else:
-            from midnet.training.config import TrainConfig as schema
+            from midnet.config.train import TrainConfig as schema
         click.echo(configs.dump(configs.compose(schema, name)), nl=False)
     except configs.ConfigError as exc:
         raise usage_error(exc) from None

@@ -26,8 +26,8 @@ def command(config_ref: str | None, overrides: tuple[str, ...], max_steps: int |
             resume_run: Path | None) -> None:
     """Train a model on paired blurry/sharp images; writes checkpoints, logs and best.safetensors."""
     # lazy: Lightning takes seconds to import; `midnet --help` should not wait for it
-    from midnet.configs import ConfigError
-    from midnet.training.config import load_config, resume_config
+    from midnet.config import ConfigError
+    from midnet.config.train import load_config, resume_config
     from midnet.training.run import train
 
     try:

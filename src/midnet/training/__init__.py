@@ -1,6 +1,6 @@
 """Training deblurring networks with Lightning: typed config, data module, module, run folder."""
 
-from midnet.training.config import TrainConfig, dump_config, load_config
+from midnet.config.train import TrainConfig, dump_config, load_config
 from midnet.training.finetune import freeze_prefixes
 
 __all__ = ["TrainConfig", "load_config", "dump_config", "freeze_prefixes", "train"]

@@ -17,14 +17,13 @@ import lightning as L
 import numpy as np
 from torch.utils.data import DataLoader, Dataset
 
+from midnet.config.train import DataSection, SyntheticSection, TrainConfig
 from midnet.data import PairStore, RandomCropDataset, StepBatchSampler, find_pair_folders, list_pairs, split_pairs
 from midnet.data.corpus import SharpImage, load_corpus
-from midnet.data.defocus import DefocusRanges
 from midnet.data.defocus_dataset import DefocusCropDataset, FixedDefocusDataset
 from midnet.data.pairs import ImagePair
 from midnet.evaluation import EvalPair, load_pair
 from midnet.io import from_float
-from midnet.training.config import DataSection, SyntheticSection, TrainConfig
 
 
 def resolve_split(data_cfg: DataSection) -> dict[str, list[ImagePair]]:
@@ -132,7 +131,7 @@ class PairedDataModule(L.LightningDataModule):
             syn = self.config.synthetic
             sharp = self.sharp_train + (self._real_targets() if syn.use_real_targets else [])
             ds: Dataset = DefocusCropDataset(
-                sharp, real=self.train_store, ranges=None if syn.on_device else DefocusRanges.from_dict(syn.degradation),
+                sharp, real=self.train_store, ranges=None if syn.on_device else syn.ranges(),
                 crop_size=d.crop_size, seed=t.seed, real_fraction=syn.real_fraction, degrade=not syn.on_device)
         else:
             ds = RandomCropDataset(self.train_store, crop_size=d.crop_size, seed=t.seed)

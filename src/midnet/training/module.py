@@ -25,7 +25,7 @@ from midnet.data import degrade_torch, to_model_channels
 from midnet.evaluation import EvalPair, register_pair, restore, score_pair, score_registered
 from midnet.inference.deblurrer import Deblurrer
 from midnet.losses import MultiLoss
-from midnet.training.config import TrainConfig, TrainSection
+from midnet.config.train import TrainConfig, TrainSection
 from midnet.training.finetune import freeze_prefixes
 
 
@@ -197,7 +197,7 @@ class DeblurModule(L.LightningModule):
     def _batch_ranges(self) -> degrade_torch.BatchRanges:
         ranges = self.__dict__.get("_ranges")
         if ranges is None:
-            ranges = degrade_torch.BatchRanges.from_dict(self.config.synthetic.degradation)
+            ranges = degrade_torch.BatchRanges.from_dict(self.config.synthetic.degradation.overrides())
             self.__dict__["_ranges"] = ranges
         return ranges
 

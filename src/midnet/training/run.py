@@ -21,10 +21,11 @@ import lightning as L
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from midnet import configs, models
+from midnet import config as configs
+from midnet import models
+from midnet.config.train import RESUMABLE_KEYS, TrainConfig, differences, dump_config, saved_config_path
 from midnet.data.splits import write_split_json
 from midnet.io.atomic import atomic_write_text
-from midnet.training.config import RESUMABLE_KEYS, TrainConfig, differences, dump_config, saved_config_path
 from midnet.training.datamodule import PairedDataModule, resolve_split
 from midnet.training.module import DeblurModule
 

@@ -4,7 +4,7 @@ Why typed, as for training: the results folder gets the fully resolved configura
 table can always be traced back to the exact split, budget, models and evaluation settings that
 produced it; unknown keys and wrong types fail before any network trains, in one line naming
 the key. The ``training`` section is a *partial* `midnet train` config: it is checked against
-:class:`~midnet.training.config.TrainConfig` at once.
+:class:`~midnet.config.train.TrainConfig` at once.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, ValidationInfo, field_validator, model_validator
 
-from midnet import configs
+from midnet import config as configs
+from midnet.config.train import Section, TrainConfig, check_options
 from midnet.data.splits import DEFAULT_GROUP_REGEX
 from midnet.models.registry import available as model_names
-from midnet.training.config import ModelSection, Section, TrainConfig
 
 __all__ = ["BenchmarkConfig", "ModelRow", "LossWeights", "load_benchmark_config", "dump_config",
            "PAPER_PRETRAINED", "PAPER_ABLATION", "CLASSICAL_METHODS"]
@@ -67,6 +67,12 @@ class ModelRow(Section):
     def _known(cls, value: str) -> str:
         return _check_model_name(value)
 
+    @field_validator("options")
+    @classmethod
+    def _options(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        name = info.data.get("name")
+        return value if name is None else check_options(name, value)  # no name: its own error is reported
+
     @field_validator("training")
     @classmethod
     def _training(cls, value: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +80,6 @@ class ModelRow(Section):
 
     @model_validator(mode="after")
     def _label(self) -> ModelRow:
-        ModelSection(name=self.name, options=self.options)  # unknown constructor options fail here
         if not self.label:
             self.label = self.name
         return self

@@ -5,23 +5,33 @@ float everywhere, not just for a hand-picked list of keys), the ranges, the reje
 unknown keys (``extra="forbid"``: a typo is an error, not a silently ignored setting) and the
 resolved YAML written into every run folder. Compose with :func:`load_config` (name or path,
 then ``--set`` updates, validated again after them); error messages are one line naming the
-key and the fix (:class:`midnet.configs.ConfigError`).
+key and the fix (:class:`midnet.config.ConfigError`).
 
+Typed where a section used to be a free mapping: ``synthetic.degradation`` is a discriminated
+union chosen by ``synthetic.on_device`` (overrides of `DefocusRanges`, or of `BatchRanges`, whose
+fields it takes from those dataclasses), and ``model.options`` is checked against the options
+of the chosen architecture, each typed as its registry default (`options_model`).
+
+``version``: saved configs record the layout they were written in (:data:`CONFIG_VERSION`).
 ``--resume RUN`` reads the run's saved ``config.yaml``; only :data:`RESUMABLE_KEYS` may change
-then (where and how fast the run goes, never what it computes).
+then (where and how fast the run goes, never what it computes): :func:`resume_config`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
+import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveFloat,
-                      PositiveInt, field_validator, model_validator)
+                      PositiveInt, SerializerFunctionWrapHandler, TypeAdapter, ValidationError, ValidationInfo,
+                      create_model, field_validator, model_serializer, model_validator)
 
-from midnet import configs
-from midnet.configs import ConfigError
+from midnet import config as configs
+from midnet.config import ConfigError
 from midnet.data.defocus import DefocusRanges
 from midnet.data.degrade_torch import BatchRanges
 from midnet.data.splits import DEFAULT_GROUP_REGEX
@@ -30,12 +40,16 @@ from midnet.models.registry import entry as model_entry
 from midnet.models.registry import model_config as model_options
 
 __all__ = ["TrainConfig", "ModelSection", "DataSection", "SyntheticSection", "LossSection", "OptimSection", "TrainSection",
-           "load_config", "dump_config", "resume_config", "differences", "RESUMABLE_KEYS", "ConfigError"]
+           "DefocusOverrides", "BatchOverrides", "Degradation", "options_model", "check_options",
+           "load_config", "dump_config", "resume_config", "differences", "RESUMABLE_KEYS", "CONFIG_VERSION",
+           "ConfigError"]
 
 #: keys that ``midnet train --resume RUN --set KEY=...`` may change: hardware, speed and logging only
 RESUMABLE_KEYS = ("train.accelerator", "train.devices", "train.num_nodes", "train.strategy",
                   "train.progress_bar", "train.log_every", "data.num_workers", "data.cache",
                   "train.compile", "train.channels_last")
+
+_BOOL = TypeAdapter(bool)
 
 
 class Section(BaseModel):
@@ -44,10 +58,56 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, coerce_numbers_to_str=True)
 
 
+def _option_type(default: Any) -> Any:
+    """The type an option is given as, from its registry default (``None``: anything)."""
+    if default is None:
+        return Any
+    if isinstance(default, (list, tuple)):
+        inner = {_option_type(v) for v in default}
+        item = inner.pop() if len(inner) == 1 else Any
+        return list[item]  # type: ignore[valid-type]
+    if isinstance(default, dict):
+        return dict[str, Any]
+    return type(default)
+
+
+@functools.lru_cache(maxsize=None)
+def _options_model(arch: str, defaults: str) -> type[BaseModel]:
+    del defaults  # part of the cache key only: a re-registered architecture gets a new model
+    fields: dict[str, Any] = {k: (_option_type(v), v) for k, v in model_options(arch).items() if k != "in_channels"}
+    return create_model(f"{arch}-options", __base__=Section, **fields)
+
+
+def options_model(name: str) -> type[BaseModel]:
+    """A pydantic model of the constructor options of model ``name``'s architecture.
+
+    Why built from the registry: architectures are registered at run time (`midnet.models.register`),
+    so no fixed union could list them; each option is typed as its registry default is (a width
+    is an int, ``enc_blk_nums`` a list of ints, ``gate_channels`` a float)."""
+    arch = model_entry(name).arch or name
+    return _options_model(arch, repr(sorted(model_options(arch).items())))
+
+
+def check_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` checked against model ``name``'s options, values converted to their types; one-line errors."""
+    schema = options_model(name)
+    unknown = sorted(set(options) - set(schema.model_fields))
+    if unknown:
+        raise ValueError(f"{unknown} are not options of {name}; its options: "
+                         f"{', '.join(sorted(schema.model_fields))}")
+    try:
+        typed = schema.model_validate(options)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        raise ValueError(f"{key}: {err['msg']} (got {err.get('input')!r})") from None
+    return {k: v for k, v in typed.model_dump().items() if k in options}
+
+
 class ModelSection(Section):
     name: str = "midnet-paper"                 # registry name (midnet.models.available())
     in_channels: Literal[1, 3] = 1             # 1 = grey (RGB files reduced by BT.601 luma)
-    options: dict[str, Any] = Field(default_factory=dict)  # constructor overrides, e.g. {width: 16}
+    options: dict[str, Any] = Field(default_factory=dict)  # constructor overrides, e.g. {width: 16} (check_options)
     checkpoint: str | None = None              # start weights: ours or an official NAFNet .pth
     freeze: list[str] = Field(default_factory=list)  # parameter-name prefixes kept fixed
     tlc: bool = True                           # validation pools as `deblur` will: TLC at data.crop_size
@@ -60,14 +120,11 @@ class ModelSection(Section):
             raise ValueError(f"unknown model {value!r}; choose one of {', '.join(names)}")
         return value
 
-    @model_validator(mode="after")
-    def _known_options(self) -> ModelSection:
-        allowed = set(model_options(model_entry(self.name).arch or self.name)) - {"in_channels"}
-        unknown = sorted(set(self.options) - allowed)
-        if unknown:
-            raise ValueError(f"options {unknown} are not options of {self.name}; its options: "
-                             f"{', '.join(sorted(allowed))}")
-        return self
+    @field_validator("options")
+    @classmethod
+    def _known_options(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        name = info.data.get("name")
+        return value if name is None else check_options(name, value)  # no name: its own error is reported
 
 
 class DataSection(Section):
@@ -101,6 +158,40 @@ class DataSection(Section):
         return self.root is not None or (self.input_dir is not None and self.target_dir is not None)
 
 
+class _Overrides(Section):
+    """Overrides of a ranges dataclass: only the keys given are set, and only they are saved."""
+
+    @model_serializer(mode="wrap")
+    def _given_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {k: v for k, v in handler(self).items() if k in self.model_fields_set}
+
+    def __repr_args__(self) -> Any:
+        return [(k, v) for k, v in super().__repr_args__() if k in self.model_fields_set]
+
+    def overrides(self) -> dict[str, Any]:
+        """The keys given, as the ranges' ``from_dict`` takes them."""
+        return {k: getattr(self, k) for k in self.model_fields_set if k != "ranges"}
+
+
+def _overrides_of(ranges: type, tag: str) -> type[_Overrides]:
+    """A partial pydantic model of dataclass ``ranges``: every field optional, typed as the dataclass types it.
+
+    ``ranges`` (the union's tag) is filled in from ``synthetic.on_device`` and never saved."""
+    hints = typing.get_type_hints(ranges)
+    fields: dict[str, Any] = {f.name: (hints[f.name], None) for f in dataclasses.fields(ranges)}
+    fields["ranges"] = (Literal[tag], Field(default=tag, exclude=True))  # type: ignore[valid-type]
+    return create_model(f"{tag}Overrides", __base__=_Overrides, __doc__=f"Overrides of `{tag}`.", **fields)
+
+
+#: ``synthetic.degradation`` when ``synthetic.on_device`` is false: keys of `DefocusRanges`
+DefocusOverrides = _overrides_of(DefocusRanges, "DefocusRanges")
+#: ``synthetic.degradation`` when ``synthetic.on_device`` is true: keys of `BatchRanges`
+BatchOverrides = _overrides_of(BatchRanges, "BatchRanges")
+#: the union, discriminated by ``ranges`` (which ``synthetic.on_device`` sets)
+Degradation = Annotated[Union[DefocusOverrides, BatchOverrides],  # type: ignore[valid-type]
+                        Field(discriminator="ranges")]
+
+
 class SyntheticSection(Section):
     """Synthetic defocus of sharp images (:mod:`midnet.data.defocus`), mixed with the real pairs."""
 
@@ -110,7 +201,7 @@ class SyntheticSection(Section):
     val_sources: list[str] = Field(default_factory=list)  # whole sources held out for validation
     use_real_targets: bool = True              # also blur the sharp frames of the real training pairs
     real_fraction: float = Field(default=0.25, ge=0.0, le=1.0)  # share of samples that are real pairs
-    degradation: dict[str, Any] = Field(default_factory=dict)  # overrides of DefocusRanges (BatchRanges on_device)
+    degradation: Degradation = Field(default_factory=DefocusOverrides)  # overrides of DefocusRanges (BatchRanges on_device)
     # degrade the synthetic share in batches on the training device (midnet.data.degrade_torch):
     # the data loader then only crops sharp images, so a GPU never waits for numpy blurs, and a
     # PSF-aware model is told each sample's given (perturbed) PSF and noise level
@@ -119,15 +210,43 @@ class SyntheticSection(Section):
     val_noise: NonNegativeFloat = 3.0          # validation: Gaussian noise sigma, 8-bit grey levels
     val_crop: PositiveInt | None = 512         # validation: centre crop of each held-out image
 
+    @model_validator(mode="before")
+    @classmethod
+    def _tag_degradation(cls, data: Any) -> Any:
+        """Tell the ``degradation`` union which ranges it overrides: the batch degradation (on the
+        training device) has keys of its own (fast-scan noise, the given-PSF errors)."""
+        if not isinstance(data, dict):
+            return data
+        try:
+            on_device = _BOOL.validate_python(data.get("on_device", False))
+        except ValidationError:
+            on_device = False  # on_device's own error is reported
+        tag = "BatchRanges" if on_device else "DefocusRanges"
+        value = data.get("degradation", {})
+        if isinstance(value, _Overrides):
+            value = value.model_dump(mode="python")
+        if not isinstance(value, dict):
+            return data  # the union reports the type
+        if value.get("ranges", tag) != tag:
+            raise ValueError("degradation.ranges: set by synthetic.on_device; remove it")
+        batch_only = sorted((set(value) - set(DefocusOverrides.model_fields)) & set(BatchOverrides.model_fields))
+        if batch_only and not on_device:
+            raise ValueError(f"degradation.{batch_only[0]}: a setting of the on-device degradation (BatchRanges); "
+                             "set synthetic.on_device=true or remove it")
+        return {**data, "degradation": {**value, "ranges": tag}}
+
     @model_validator(mode="after")
     def _ranges(self) -> SyntheticSection:
-        # the batch degradation has keys of its own (fast-scan noise, the given-PSF errors)
-        ranges = BatchRanges if self.on_device else DefocusRanges
         try:
-            ranges.from_dict(self.degradation)
+            self.ranges()
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"degradation: {str(exc).strip(chr(39) + chr(34))}") from None
         return self
+
+    def ranges(self) -> DefocusRanges:
+        """The ranges the synthetic share is drawn from: `BatchRanges` on the device, else `DefocusRanges`."""
+        kind = BatchRanges if self.on_device else DefocusRanges
+        return kind.from_dict(self.degradation.overrides())
 
 
 class LossSection(Section):

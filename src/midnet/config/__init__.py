@@ -1,8 +1,9 @@
-"""Configuration files shipped with the package, and the one way every config is composed.
+"""Everything that is configuration: the shipped presets, the one composition rule, the schemas.
 
-Why the YAML files live inside the package: a user who installed midnet with pip has no
-repository checkout, yet ``midnet train --config cpu-small`` must work in any folder. A name is
-looked up here; anything that looks like a path (has a suffix or a slash) is read from disk.
+Why the presets (``presets/*.yaml``) live inside the package: a user who installed midnet with
+pip has no repository checkout, yet ``midnet train --config cpu-small`` must work in any
+folder. A name is looked up there; anything that looks like a path (has a suffix or a slash) is
+read from disk.
 
 Composition, the same for every kind of config (training, benchmark)::
 
@@ -10,21 +11,33 @@ Composition, the same for every kind of config (training, benchmark)::
 
 and the result is validated once by a pydantic model (``extra="forbid"``), so a typo or a
 wrong type fails before any work starts with one line naming the key and the fix
-(:class:`ConfigError`). This module knows nothing about the schemas; they live beside the code
-that uses them (:mod:`midnet.training.config`, :mod:`midnet.benchmark.config`).
+(:class:`ConfigError`). The schemas: :mod:`midnet.config.train` (:class:`TrainConfig`, its
+``version``, the one resume rule) and :mod:`midnet.config.benchmark` (:class:`BenchmarkConfig`);
+both are re-exported here, imported on first use (``midnet config list`` and ``--help`` do not
+pay for torch, which the schemas' data and model imports bring).
 """
 
 from __future__ import annotations
 
 import copy
+import types
+import typing
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["ConfigError", "available", "find", "read_yaml", "apply_set", "compose", "dump", "describe"]
+if TYPE_CHECKING:
+    from midnet.config.benchmark import BenchmarkConfig, load_benchmark_config
+    from midnet.config.train import CONFIG_VERSION, RESUMABLE_KEYS, TrainConfig, load_config, resume_config
+
+__all__ = ["ConfigError", "available", "find", "read_yaml", "apply_set", "compose", "validate", "merge", "dump",
+           "describe", "PRESETS",
+           # re-exported from the schema modules (imported on first use, see __getattr__)
+           "TrainConfig", "load_config", "resume_config", "RESUMABLE_KEYS", "CONFIG_VERSION",
+           "BenchmarkConfig", "load_benchmark_config"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -33,12 +46,16 @@ class ConfigError(ValueError):
     """A configuration problem, as one line: ``<where>: <key>: <what is wrong>; <the fix>``."""
 
 
+#: the folder inside this package that holds the shipped presets (package data)
+PRESETS = "presets"
+
+
 def _folder() -> Path:
-    return Path(str(resources.files(__name__)))
+    return Path(str(resources.files(__name__))) / PRESETS
 
 
 def available() -> list[str]:
-    """Names of the shipped configs (file stems), sorted."""
+    """Names of the shipped configs (preset file stems), sorted."""
     return sorted(p.stem for p in _folder().glob("*.yaml"))
 
 
@@ -102,14 +119,57 @@ def apply_set(doc: dict[str, Any], text: str) -> dict[str, Any]:
     return out
 
 
-def _where(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc if not (isinstance(p, str) and p.startswith(("function-", "union["))))
+def _members(annotation: Any) -> list[type[BaseModel]]:
+    """The model classes of a (possibly ``Annotated``/optional) union annotation; [] for anything else."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return []
+    out = []
+    for arg in typing.get_args(annotation):
+        while typing.get_origin(arg) is typing.Annotated:
+            arg = typing.get_args(arg)[0]
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            out.append(arg)
+    return out
+
+
+def _tagged(members: list[type[BaseModel]], tag: Any) -> type[BaseModel] | None:
+    """The member of a discriminated union whose tag (a ``Literal`` field) is ``tag``."""
+    for member in members:
+        for field in member.model_fields.values():
+            if typing.get_origin(field.annotation) is typing.Literal and tag in typing.get_args(field.annotation):
+                return member
+    return None
+
+
+def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, Any]:
+    """The dotted key of a pydantic error location (validator and union tags left out), and the
+    model section it ends in (None where it is not one)."""
+    names: list[str] = []
+    current: Any = model
+    for part in loc:
+        if isinstance(part, str) and part.startswith(("function-", "union[")):
+            continue
+        members = _members(current)
+        if members:  # a discriminated union: the part is the tag, not a key the user wrote
+            chosen = _tagged(members, part)
+            if chosen is not None:
+                current = chosen
+                continue
+        names.append(str(part))
+        if isinstance(part, int) and typing.get_origin(current) is list:  # an item of a list of sections
+            current = typing.get_args(current)[0]
+            continue
+        fields = getattr(current, "model_fields", None)
+        current = fields[part].annotation if fields and part in fields else None
+    return ".".join(names), current
 
 
 def format_error(exc: ValidationError, source: str, model: type[BaseModel]) -> ConfigError:
     """The first problem of a pydantic error as one line naming the key and the fix."""
     err = exc.errors()[0]
-    where = _where(err["loc"]) or "(top level)"
+    where = _walk(model, err["loc"])[0] or "(top level)"
     kind = err["type"]
     if kind == "extra_forbidden":
         known = _known_keys(model, err["loc"][:-1])
@@ -119,22 +179,17 @@ def format_error(exc: ValidationError, source: str, model: type[BaseModel]) -> C
         message = f"{where}: required; add it to the config or pass --set {where}=..."
     else:
         got = err.get("input")
-        shown = "" if isinstance(got, (dict, list)) and len(repr(got)) > 60 else f" (got {got!r})"
         text = err["msg"].removeprefix("Value error, ")
+        shown = "" if "(got " in text or (isinstance(got, (dict, list)) and len(repr(got)) > 60) else f" (got {got!r})"
         message = f"{where}: {text}{shown}; fix it in the file or with --set {where}=..."
     return ConfigError(f"{source}: {message}")
 
 
 def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Field names of the (nested) model section at ``loc``, best effort."""
-    current: Any = model
-    for part in loc:
-        fields = getattr(current, "model_fields", None)
-        if not fields or part not in fields:
-            return []
-        current = fields[part].annotation
-    fields = getattr(current, "model_fields", None)
-    return sorted(fields) if fields else []
+    """Field names of the (nested) model section at ``loc`` that a config may set, best effort."""
+    section = _walk(model, loc)[1]
+    fields = getattr(section, "model_fields", None)
+    return sorted(k for k, f in fields.items() if not f.exclude) if fields else []
 
 
 def compose(model: type[M], ref: str | Path | None = None, sets: list[str] | tuple[str, ...] = (), *,
@@ -185,3 +240,18 @@ def describe(name: str) -> str:
         if line.strip():
             break
     return ""
+
+
+#: re-exports from the schema modules, imported on first use (start-up time only: both import torch)
+_TRAIN = ("TrainConfig", "load_config", "resume_config", "RESUMABLE_KEYS", "CONFIG_VERSION")
+_BENCHMARK = ("BenchmarkConfig", "load_benchmark_config")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TRAIN:
+        from midnet.config import train as module
+    elif name in _BENCHMARK:
+        from midnet.config import benchmark as module  # type: ignore[no-redef]
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(module, name)

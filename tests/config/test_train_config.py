@@ -8,11 +8,12 @@ import pytest
 import torch
 import yaml
 
-from midnet import configs
-from midnet.configs import ConfigError
+from midnet import config as configs
+from midnet.config import ConfigError
+from midnet.config.train import BatchOverrides, DefocusOverrides, TrainConfig, dump_config, load_config, resume_config
+from midnet.data.defocus import DefocusRanges
+from midnet.data.degrade_torch import BatchRanges
 from midnet.models import available
-from midnet.training import TrainConfig, load_config
-from midnet.training.config import dump_config, resume_config
 
 #: the training configs (the package also ships benchmark configs)
 TRAINING_CONFIGS = ["midnet-paper", "nafnet-width32", "ablation-l1", "ablation-l1-edge", "ablation-l1-fft",
@@ -46,7 +47,8 @@ def test_yaml_1_1_number_strings_become_numbers_for_every_float_key() -> None:
     (["optim.betas=[1.5, 0.9]"], r"optim.betas: .*both betas must lie in \[0, 1\)"),
     (["model.name=no-such-net"], r"model.name: .*unknown model 'no-such-net'"),
     (["data.databar_rows=-1"], r"data.databar_rows"),
-    (["model.options={widht: 8}"], r"model: .*options \['widht'\] are not options of midnet-small; its options: .*width"),
+    (["model.options={widht: 8}"], r"model.options: \['widht'\] are not options of midnet-small; its options: .*width"),
+    (["model.options={width: wide}"], r"model.options: width: Input should be a valid integer.*\(got 'wide'\)"),
     (["loss.l1_weight=0", "loss.edge_weight=0", "loss.fft_weight=0"], "all loss weights are 0"),
     (["optim.lr"], r"--set 'optim.lr': write KEY=VALUE"),
 ])
@@ -135,9 +137,7 @@ def test_resume_reads_the_saved_config_and_allows_only_resumable_keys(tmp_path: 
 
 
 def test_saved_configs_carry_their_version_and_a_newer_one_is_refused(tmp_path) -> None:
-    import pytest
-
-    from midnet.training.config import CONFIG_VERSION, ConfigError, dump_config, load_config
+    from midnet.config.train import CONFIG_VERSION
 
     cfg = load_config("cpu-small", require_data=False)
     assert cfg.version == CONFIG_VERSION and f"version: {CONFIG_VERSION}" in dump_config(cfg)
@@ -146,3 +146,41 @@ def test_saved_configs_carry_their_version_and_a_newer_one_is_refused(tmp_path) 
     assert load_config(old, require_data=False).version == 1
     with pytest.raises(ConfigError, match="written by a newer midnet"):
         load_config("cpu-small", [f"version={CONFIG_VERSION + 1}"], require_data=False)
+
+
+def test_the_package_re_exports_the_schemas() -> None:
+    assert configs.TrainConfig is TrainConfig and configs.load_config is load_config
+    assert configs.BenchmarkConfig.__module__ == "midnet.config.benchmark"
+    assert all(path.parent.name == "presets" for path in map(configs.find, configs.available()))
+
+
+@pytest.mark.parametrize("sets, message", [
+    (["synthetic.degradation={sigmaa: [1, 2]}"],
+     r"^cpu-small with --set: synthetic.degradation.sigmaa: unknown key; known keys here: .*sigma, sigma_power"),
+    (["synthetic.on_device=true", "synthetic.degradation={kernel_radiuss: 32}"],
+     r"synthetic.degradation.kernel_radiuss: unknown key; known keys here: .*kernel_radius"),
+    (["synthetic.degradation={kernel_radius: 32}"],
+     r"degradation.kernel_radius: a setting of the on-device degradation \(BatchRanges\); set synthetic.on_device=true"),
+    (["synthetic.degradation={sigma: [one, 2]}"], r"synthetic.degradation.sigma.0: Input should be a valid number"),
+    (["synthetic.degradation={families: {gausian: 1}}"], r"unknown PSF families \['gausian'\]"),
+])
+def test_a_degradation_typo_fails_in_one_line_naming_the_key(sets: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config("cpu-small", ["data.root=/x", *sets])
+    assert "\n" not in str(info.value)
+
+
+def test_degradation_is_typed_by_on_device_and_saves_only_its_overrides(tmp_path: Path) -> None:
+    cfg = load_config("sem-general", ["data.root=/x"])
+    assert isinstance(cfg.synthetic.degradation, DefocusOverrides)
+    assert cfg.synthetic.degradation.sigma == (0.3, 10.0) and cfg.synthetic.ranges().sigma == (0.3, 10.0)
+    assert cfg.synthetic.ranges() == DefocusRanges.from_dict(
+        {"sigma": [0.3, 10.0], "sigma_power": 0.5, "in_focus_fraction": 0.25, "contrast_in_target": True})
+    saved = yaml.safe_load(dump_config(cfg))["synthetic"]["degradation"]
+    assert saved == {"sigma": [0.3, 10.0], "sigma_power": 0.5, "in_focus_fraction": 0.25, "contrast_in_target": True}
+    on = cfg.updated("synthetic.on_device=true", "synthetic.degradation.kernel_radius=16")
+    assert isinstance(on.synthetic.degradation, BatchOverrides)
+    assert isinstance(on.synthetic.ranges(), BatchRanges) and on.synthetic.ranges().kernel_radius == 16
+    (tmp_path / "config.yaml").write_text(dump_config(on))
+    assert load_config(tmp_path / "config.yaml") == on
+    assert TrainConfig().synthetic.ranges() == DefocusRanges()
