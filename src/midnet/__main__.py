@@ -1,6 +1,6 @@
 """``python -m midnet``: the same command line as ``midnet``, for environments without the script."""
 
-from midnet.cli.main import cli
+from midnet.cli.main import main
 
 if __name__ == "__main__":
-    cli(prog_name="midnet")
+    main()

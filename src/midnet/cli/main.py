@@ -41,3 +41,12 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="midnet")
 def cli() -> None:
     """Deblur SEM images of material microstructures with MIDNet."""
+
+
+def main() -> None:
+    """The console script: `cli`, in a process whose large tensors use huge pages
+    (`midnet.cli.huge_pages`; tests and library users call `cli` itself)."""
+    from midnet.cli.huge_pages import restart_with_huge_pages
+
+    restart_with_huge_pages()
+    cli(prog_name="midnet")
