@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _machine import describe
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "docs" / "results" / "large-scale"
@@ -146,16 +146,6 @@ def run_frames(count: int, side: int, work: Path) -> dict[str, Any]:
             "max_diff": max(diffs), "frames_differing": sum(d > 0 for d in diffs), "ok": bool(max(diffs) <= 1)}
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", choices=["ometiff", "frames"], required=True)
@@ -170,7 +160,7 @@ def main() -> None:
         result = run_ometiff(args.size, args.work)
     else:
         result = run_frames(args.frames, args.frame_size, args.work)
-    result["machine"] = f"{_cpu_name()}, {os.cpu_count()} cores"
+    result["machine"] = describe()
     result["command"] = "PYTHONPATH=src python benchmarks/cluster_acceptance.py " + " ".join(sys.argv[1:])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"acceptance-{args.part}.json").write_text(json.dumps(result, indent=2) + "\n")

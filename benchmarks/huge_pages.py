@@ -25,6 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _machine import describe
+
 REPO = Path(__file__).resolve().parents[1]
 CASES = {"frame": (1024, 1280), "block": (1536, 1536)}
 
@@ -58,16 +60,6 @@ def _run(shape: tuple[int, int], tunable: bool, threads: int) -> dict[str, float
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -75,7 +67,7 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=sorted(CASES))
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "results" / "huge-pages")
     args = parser.parse_args()
-    results: dict[str, object] = {"machine": f"{_cpu_name()}, {os.cpu_count()} cores", "threads": args.threads,
+    results: dict[str, object] = {"machine": describe(), "threads": args.threads,
                                   "glibc": "-".join(platform.libc_ver()), "rounds": args.rounds, "cases": {}}
     for case in args.cases:
         runs: dict[str, list[dict[str, float]]] = {"default": [], "hugetlb": []}
