@@ -134,7 +134,7 @@ def run_frames(count: int, side: int, work: Path) -> dict[str, Any]:
         shutil.rmtree(out, ignore_errors=True)
         seconds, text = _midnet("deblur", str(folder), "-o", str(out), "--device", "cpu", "--backend", "eager", *extra)
         runs[name] = {"seconds": seconds, "out": out,
-                      "summary_line": [line for line in text.splitlines() if line.startswith("restored ")][-1:]}
+                      "summary_line": [line for line in text.splitlines() if re.match(r"restored \d+ of \d+ ", line)][-1:]}
     diffs = []
     for src in sorted(folder.iterdir()):
         a = tifffile.imread(runs["serial"]["out"] / src.name).astype(int)

@@ -108,9 +108,13 @@ def _worker_rss(client: Any) -> list[int]:
 
 
 def _cluster(workers: int) -> Any:
+    import dask
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    from midnet.cluster.client import worker_environ
+
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": worker_environ()}):  # as `--cluster local`
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
     return cluster, Client(cluster)
 
 
@@ -384,12 +388,36 @@ def write_summary(out: Path) -> None:
                   f"would take about {16384 ** 2 / 1e6 / mosaic_rate / 60:.0f} min for the mosaic and "
                   f"{200 * 1024 ** 2 / 1e6 / frame_rate / 60:.0f} min for the frames, per worker count.", ""]
     if mosaic or frames:
-        lines += ["Two workers were no faster than one here: the machine's 2 cores were shared with a training "
-                  "job and other processes (load average 4 to 5 during these runs), so a second worker process "
-                  "found no idle core. Dask itself cost little: workers spent 92-99 % of their time in tasks, "
-                  "and the scheduler's overhead is a few ms per task (below), against seconds per block or "
-                  "frame. On a machine with a free core (or GPU) per worker, each worker adds its own rate; "
-                  "the cost model below assumes that.", ""]
+        lines += ["Two workers are no faster than one here: the machine's 2 cores were shared with other jobs "
+                  "during these runs, so a second worker process found no idle core. Dask itself costs little: "
+                  "workers spent 97-99 % of their time in tasks, and the scheduler's overhead is a few ms per "
+                  "task (below), against seconds per block or frame. On a machine with a free core (or GPU) per "
+                  "worker, each worker adds its own rate; the cost model below assumes that.", ""]
+    tiff = parts.get("acceptance-ometiff")
+    if tiff:
+        check = tiff["check"]
+        lines += [f"## Pyramidal OME-TIFF through `midnet deblur`: {tiff['size']}² uint16 "
+                  f"({tiff['megapixels']:.0f} MP)", "", f"    {tiff['command']}", "",
+                  f"`midnet deblur IN -o OUT --cluster local:1`, {tiff['seconds']:.0f} s "
+                  f"({tiff['mp_per_s']:.3f} MP/s, start-up included). Levels in "
+                  f"{[tuple(x) for x in tiff['input_levels']]}, out {[tuple(x) for x in tiff['output_levels']]}; "
+                  f"{tiff['dtype']}, axes {tiff['axes']}, pixel size {tiff['physical_size_x']} "
+                  f"{tiff['physical_size_x_unit']} kept. A central {check['window']}² region equals the "
+                  f"`Deblurrer` in memory within {check['max_diff_16bit']} 16-bit levels (mean "
+                  f"{check['mean_diff_16bit']:.2f}; the region's {check['margin']} px border excepted); level 1 "
+                  f"is the 2×2 mean of level 0 within {check['pyramid_max_diff']}. "
+                  f"Acceptance: {'met' if tiff['ok'] else '**not met**'}.", ""]
+    folder = parts.get("acceptance-frames")
+    if folder:
+        runs = folder["runs"]
+        lines += [f"## `--cluster local:2` against the serial run: {folder['frames']} frames of "
+                  f"{folder['side']}²", "", f"    {folder['command']}", "",
+                  f"Largest difference between the two runs' outputs: {folder['max_diff']} grey levels "
+                  f"({folder['frames_differing']} frames differ). Acceptance: "
+                  f"{'met' if folder['ok'] else '**not met**'}. The summaries the two runs print:", ""]
+        lines += [f"- {name}: `{run['summary_line'][0] if run['summary_line'] else ''}` "
+                  f"({run['seconds']:.1f} s with start-up)" for name, run in runs.items()]
+        lines.append("")
     overhead = parts.get("overhead")
     if overhead:
         lines += ["## Scheduler overhead", "",
@@ -450,7 +478,7 @@ def main() -> None:
             (args.out / name).write_text(json.dumps(result, indent=1))
         if args.part in ("model", "all"):
             measured: dict[str, Any] = {}
-            for name in ("overhead", "frames"):
+            for name in ("overhead", "frames", "mosaic"):
                 path = args.out / f"{name}.json"
                 if path.is_file():
                     measured[name] = json.loads(path.read_text())

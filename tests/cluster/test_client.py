@@ -25,3 +25,14 @@ def test_importing_midnet_and_its_cli_loads_no_dask_or_zarr() -> None:
             "print(sorted(m for m in ('dask', 'distributed', 'zarr', 'ome_zarr') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_local_workers_keep_glibcs_adaptive_mmap_threshold() -> None:
+    """Dask's MALLOC_TRIM_THRESHOLD_ would make every tensor above 128 KiB a fresh mapping."""
+    import dask
+
+    from midnet.cluster.client import worker_environ
+
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536,
+                                                                  "OMP_NUM_THREADS": 1}}):
+        assert worker_environ() == {"OMP_NUM_THREADS": 1}

@@ -55,6 +55,22 @@ def default_workers() -> int:
     return gpus or 2
 
 
+def worker_environ() -> dict[str, Any]:
+    """The environment Dask's nanny sets before it starts a worker, without ``MALLOC_TRIM_THRESHOLD_``.
+
+    Why: Dask sets that variable so that workers hand freed memory back to the system at once.
+    Setting it also turns off glibc's adaptive mmap threshold, so every tensor above 128 KiB is
+    a fresh mapping that the kernel zero-fills page by page: a local worker restoring 512² frames
+    spent as much time in the kernel as in the model. A worker holds one model pass at a time,
+    and its memory is bounded by that pass, not by what it keeps.
+    """
+    import dask
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return environ
+
+
 @contextmanager
 def open_client(spec: ClusterSpec, *, threads: int = 2) -> Iterator[Any]:
     """A connected Client for ``spec`` (the local cluster it started is closed on exit)."""
@@ -68,8 +84,11 @@ def open_client(spec: ClusterSpec, *, threads: int = 2) -> Iterator[Any]:
         cluster = LocalCluster(n_workers=1, threads_per_worker=threads, processes=False,
                                dashboard_address=None, scheduler_kwargs={"dashboard": False})
     else:
-        cluster = LocalCluster(n_workers=spec.workers or default_workers(), threads_per_worker=1,
-                               processes=True, dashboard_address=":0")
+        import dask
+
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": worker_environ()}):
+            cluster = LocalCluster(n_workers=spec.workers or default_workers(), threads_per_worker=1,
+                                   processes=True, dashboard_address=":0")
     with cluster, Client(cluster) as client:
         yield client
 
