@@ -388,9 +388,11 @@ def write_summary(out: Path) -> None:
                   f"would take about {16384 ** 2 / 1e6 / mosaic_rate / 60:.0f} min for the mosaic and "
                   f"{200 * 1024 ** 2 / 1e6 / frame_rate / 60:.0f} min for the frames, per worker count.", ""]
     if mosaic or frames:
+        busy = [100 * (1 - r["idle_share"]) for part in (mosaic, frames) if part for r in part["runs"]]
         lines += ["Two workers are no faster than one here: the machine's 2 cores were shared with other jobs "
                   "during these runs, so a second worker process found no idle core. Dask itself costs little: "
-                  "workers spent 97-99 % of their time in tasks, and the scheduler's overhead is a few ms per "
+                  f"workers spent {min(busy):.0f}-{max(busy):.0f} % of their time in tasks, and the scheduler's "
+                  "overhead is a few ms per "
                   "task (below), against seconds per block or frame. On a machine with a free core (or GPU) per "
                   "worker, each worker adds its own rate; the cost model below assumes that.", ""]
     tiff = parts.get("acceptance-ometiff")
