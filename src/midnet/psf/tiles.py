@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from midnet.psf.estimate import TILE, _binned, _fit_isotropic, in_focus_probability, welch_spectrum
+from midnet.psf.estimate import TILE, _binned, _fit_isotropic, in_focus_probability, welch_spectrum, white_noise_floor
 from midnet.psf.kernels import PSF
 
 #: in-focus probability from which a tile (or a whole image, `midnet.inference`) is given ``none``
@@ -47,11 +47,12 @@ class TileEstimate:
 
 def gaussian_width(image: np.ndarray, welch: int = TILE) -> float:
     """The isotropic Gaussian width (px) of a grey float image from its Welch spectrum on
-    ``welch`` px tiles (at most half the image's shorter side)."""
+    ``welch`` px tiles (at most half the image's shorter side), with the noise floor of its own
+    noise estimate, as the whole-image fit has."""
     x = np.asarray(image, np.float64)
     power = welch_spectrum(x, max(MIN_TILE // 2, min(welch, min(x.shape) // 2)))
     fy, fx, _, p = _binned(power)
-    return _fit_isotropic(fy, fx, p, "gaussian")[0]
+    return _fit_isotropic(fy, fx, p, "gaussian", white_noise_floor(x))[0]
 
 
 def scaled(psf: PSF, factor: float) -> PSF:
