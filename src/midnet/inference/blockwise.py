@@ -7,12 +7,12 @@ on the threaded scheduler, on a `dask.distributed` cluster, or lazily in napari/
 
 Why the margin is measured (`receptive_radius`): a restored pixel equals the whole-image result
 when every input pixel that still changes it lies inside its block. That distance is the
-model's dependency radius, measured once per `Deblurrer` on a smooth random probe image: the
-smallest context (on the model's grid) with which the probe's centre, restored from a crop,
-changes by at most ``tol`` from its whole-image result (`CropProbe`). Forward passes only: the
+model's dependency radius, measured once per `Deblurrer` on a hard-edged random probe image:
+the smallest context (on the model's grid) from which the probe's centre, restored from a crop,
+stays within ``tol`` of its whole-image result (`CropProbe`). Forward passes only: the
 input-gradient map this replaced cost 3-4 GiB of autograd memory on a 1,024² probe, more than the
-blockwise run it was planning. Global channel attention (a mean over the whole
-input, NAFNet's SCA) is replayed from the whole image in that measurement: its effect is spread over the entire
+blockwise run it was planning. Global channel attention (a mean over the whole input, NAFNet's
+SCA) is replayed from the whole image in that measurement: its effect is spread over the entire
 image, no margin captures it, and it is what TLC (`Deblurrer(tlc=...)`) replaces by a local
 window; a local window is *not* replayed, so with TLC the radius includes it. The probe grows
 with the window, so the overlap stays right whatever the Deblurrer's default becomes.
@@ -29,6 +29,7 @@ Deblurrer (a lock), so a worker holds one block's activations whatever its threa
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import threading
 import uuid
@@ -73,7 +74,7 @@ def local_window(model: nn.Module) -> int:
 def _pin_global_pools(model: nn.Module, recorded: list[torch.Tensor], replay: bool) -> list[Any]:
     """Forward hooks on every global average pool: record its outputs in call order, or replay
     them, so that a crop sees the whole image's global statistics (they count as constants)."""
-    calls = iter(range(1 << 30))
+    calls = itertools.count()
 
     def hook(_module: nn.Module, _inputs: object, output: torch.Tensor) -> torch.Tensor:
         if replay:
@@ -99,7 +100,7 @@ def _probe_image(in_channels: int, probe: int, seed: int) -> torch.Tensor:
 
 
 class CropProbe:
-    """How much the centre of a smooth random ``probe``² image changes when it is restored from
+    """How much the centre of a hard-edged random ``probe``² image changes when it is restored from
     a crop with ``radius`` px of context on every side instead of from the whole image.
 
     Forward passes only (no autograd): the measurement costs no more memory than restoring the
@@ -116,6 +117,11 @@ class CropProbe:
         self.pools: list[torch.Tensor] = []
         self.whole = self._run(self.x, replay=False)[..., self.centre:self.centre + align,
                                                       self.centre:self.centre + align]
+
+    @property
+    def widest(self) -> int:
+        """The widest context (on the grid) a crop around the centre can have inside the probe."""
+        return min(self.centre, self.probe - self.centre - self.align) // self.align * self.align
 
     def _run(self, x: torch.Tensor, replay: bool) -> torch.Tensor:
         hooks = _pin_global_pools(self.model, self.pools, replay)
@@ -147,10 +153,9 @@ def smallest_radius(probe: CropProbe, tol: float) -> int | None:
     monotonically with the context (a bisection stopped on a lucky radius).
     """
     step = probe.align
-    widest = min(probe.centre, probe.probe - probe.centre - step) // step * step
-    if probe.change(widest) > tol:
+    if probe.change(probe.widest) > tol:
         return None
-    radius = widest
+    radius = probe.widest
     while radius - step >= 0 and probe.change(radius - step) <= tol:
         radius -= step
     return radius
@@ -170,9 +175,9 @@ def receptive_radius(deblurrer: Deblurrer, *, tol: float = RADIUS_TOL) -> int:
     align = deblurrer.align
     size = _round_up(2 * key[1] + 256, align)
     while True:
-        radius = smallest_radius(CropProbe(deblurrer.model, deblurrer.in_channels, size, align), tol)
-        widest = size // 2 // align * align - align
-        if radius is not None and radius <= widest - 4 * align:  # a band of wider crops agrees
+        probe = CropProbe(deblurrer.model, deblurrer.in_channels, size, align)
+        radius = smallest_radius(probe, tol)
+        if radius is not None and radius <= probe.widest - 4 * align:  # a band of wider crops agrees
             break
         if size >= MAX_PROBE:
             radius = size // 2
